@@ -1,0 +1,25 @@
+"""The Gen-Z case study: plant a cliché, break the model, see who notices.
+
+``xaibook.genz.tint``
+    Colour Fashion-MNIST with a cliché of controllable strength; Gen-Z test
+    sets where colour is independent of the class or reversed.
+``xaibook.genz.proxy``
+    Plant a proxy bias of controllable strength in a tabular dataset.
+``xaibook.genz.detection``
+    Thresholds, the method × strength detection table and its prose.
+"""
+
+from .detection import (Detection, Threshold, detection_grid, detection_table, join_names,
+                        onset_sentence, onsets)
+from .proxy import ProxyBias, expected_parity_difference, plant_proxy_bias, proxy_threshold
+from .tint import (CLICHE, GENZ_MODES, PALETTE, TintedImages, cliche_agreement, cliche_colours,
+                   colour_axes, colour_group_correlation, genz_colours, make_cliched, make_genz,
+                   tint)
+
+__all__ = [
+    "CLICHE", "Detection", "GENZ_MODES", "PALETTE", "ProxyBias", "Threshold", "TintedImages",
+    "cliche_agreement", "cliche_colours", "colour_axes", "colour_group_correlation",
+    "detection_grid", "detection_table", "expected_parity_difference", "genz_colours",
+    "join_names", "make_cliched", "make_genz", "onset_sentence", "onsets", "plant_proxy_bias",
+    "proxy_threshold", "tint",
+]
