@@ -53,4 +53,5 @@ def test_cards():
     assert cards["german"].target_balance == {"bad": 300, "good": 700}
     assert cards["adult"].rows == {"train": 32_561, "test": 16_281}
     table = ds.cards_table(cards.values())
-    assert len(table) == 5 and "Fashion-MNIST" in set(table["dataset"])
+    assert len(table) == 5 and "Fashion-MNIST" in table.index
+    assert table.loc["UCI Statlog German credit", "rows"] == "1,000"

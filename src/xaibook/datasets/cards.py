@@ -154,26 +154,29 @@ def dataset_cards(names=None) -> list[DatasetCard]:
 
 
 def cards_table(cards) -> pd.DataFrame:
-    """Cards as one tidy frame, one row per dataset."""
-    records = []
-    for card in cards:
-        records.append({
-            "dataset": card.title,
-            "rows": card.n_rows,
-            "split": ", ".join(f"{k} {v:,}" for k, v in card.rows.items()),
-            "columns": card.n_columns,
-            "target": card.target,
-            "target balance": ", ".join(f"{k}: {v:,}" for k, v in card.target_balance.items()),
-            "protected attributes": ", ".join(card.protected) or "—",
-            "licence": card.license,
-        })
-    return pd.DataFrame.from_records(records)
+    """Cards as one compact frame, one row per dataset (indexed by title)."""
+    records = [{
+        "dataset": card.title,
+        "rows": f"{card.n_rows:,}",
+        "columns": card.n_columns,
+        "target": card.target or "—",
+        "protected attributes": ", ".join(card.protected) or "—",
+        "licence": card.license,
+    } for card in cards]
+    return pd.DataFrame.from_records(records).set_index("dataset")
+
+
+def _balance_text(balance: dict[str, int]) -> str:
+    values = set(balance.values())
+    if len(balance) > 3 and len(values) == 1:
+        return f"{values.pop():,} in each of {len(balance)} classes"
+    return ", ".join(f"{k}: {v:,}" for k, v in balance.items())
 
 
 def card_markdown(card: DatasetCard) -> str:
     """The card as Markdown, for display in a chapter (``IPython.display.Markdown``)."""
     rows = ", ".join(f"{k} {v:,}" for k, v in card.rows.items())
-    balance = ", ".join(f"{k}: {v:,}" for k, v in card.target_balance.items())
+    balance = _balance_text(card.target_balance)
     protected = ", ".join(f"`{p}`" for p in card.protected) or "none recorded"
     sources = "<br>".join(f"<{s}>" for s in card.sources)
     caveats = "\n".join(f"- {c}" for c in card.caveats)
