@@ -147,3 +147,16 @@ def test_real_file_reproduces_propublica():
     # ... and differ by a couple of points on the filtered sample
     filtered = compare_published(score_error_rates(result.data, groups=groups))
     assert filtered["difference"].abs().max() > 0.01
+
+
+def test_decile_counts_and_charts():
+    from xaibook.propublica import decile_counts, plot_calibration_by_decile, plot_decile_distribution
+
+    data = filter_propublica(_frame()).data
+    counts = decile_counts(data)
+    b = counts[counts["group"] == "B"]
+    assert b["n"].sum() == 3 and b["share"].sum() == pytest.approx(1.0)
+    spec = plot_decile_distribution(counts).to_dict()
+    assert spec["encoding"]["y"]["title"] == "share of the group"
+    spec = plot_calibration_by_decile(calibration_by_decile(data)).to_dict()
+    assert "title" in spec

@@ -17,6 +17,10 @@ reproduces each step on the raw file returned by
     prediction.
 :func:`calibration_by_decile`
     Observed recidivism rate per decile score and group (calibration).
+:func:`decile_counts`, :func:`plot_decile_distribution`
+    How each group's decile scores are distributed.
+:func:`plot_calibration_by_decile`
+    The calibration table as a chart.
 :func:`impossibility_table`
     Chouldechova's identity linking base rate, PPV, FNR and FPR: why equal
     calibration and equal error rates cannot hold at once when base rates
@@ -46,6 +50,9 @@ __all__ = [
     "calibration_by_decile",
     "impossibility_table",
     "compare_published",
+    "decile_counts",
+    "plot_decile_distribution",
+    "plot_calibration_by_decile",
 ]
 
 #: Rows in ProPublica's filtered two-year sample ("Compas Analysis.ipynb").
@@ -403,3 +410,78 @@ def compare_published(rates: pd.DataFrame) -> pd.DataFrame:
         rows.append({"group": grp, "metric": metric, "published": published,
                      "ours": ours, "difference": ours - published})
     return pd.DataFrame(rows)
+
+
+def decile_counts(frame: pd.DataFrame, *, group: str = "race", groups=None,
+                  score: str = "decile_score") -> pd.DataFrame:
+    """Number and share of people at each score value, per group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group``, ``score``, ``n`` and ``share`` (of the group).
+    """
+    _require(frame, [group, score], "decile_counts")
+    keep = _groups(frame, group, groups)
+    sub = frame[frame[group].astype(object).isin(keep)]
+    out = (pd.DataFrame({"group": sub[group].astype(object).to_numpy(),
+                         "score": sub[score].to_numpy()})
+           .groupby(["group", "score"]).size().rename("n").reset_index())
+    out["share"] = out["n"] / out.groupby("group")["n"].transform("sum")
+    order = {g: i for i, g in enumerate(keep)}
+    return out.sort_values(["group", "score"],
+                           key=lambda s: s.map(order) if s.name == "group" else s
+                           ).reset_index(drop=True)
+
+
+def plot_decile_distribution(counts: pd.DataFrame, *, title: str = "COMPAS decile scores by group",
+                             group_label: str = "race"):
+    """Grouped bars of :func:`decile_counts`: share of each group per decile."""
+    import altair as alt
+
+    _require(counts, ["group", "score", "n", "share"], "plot_decile_distribution")
+    groups = list(dict.fromkeys(counts["group"]))
+    return alt.Chart(counts).mark_bar().encode(
+        x=alt.X("score:O", title="COMPAS decile score (1 = lowest risk)"),
+        xOffset=alt.XOffset("group:N", sort=groups),
+        y=alt.Y("share:Q", title="share of the group", axis=alt.Axis(format="%")),
+        color=alt.Color("group:N", title=group_label, sort=groups,
+                        legend=alt.Legend(orient="top", labelLimit=400)),
+        tooltip=[alt.Tooltip("group:N", title=group_label),
+                 alt.Tooltip("score:O", title="decile"),
+                 alt.Tooltip("n:Q", title="people"),
+                 alt.Tooltip("share:Q", title="share", format=".1%")],
+    ).properties(width=520, height=220, title=title)
+
+
+def plot_calibration_by_decile(calibration: pd.DataFrame, *,
+                               title: str = "Calibration: two-year recidivism per decile score",
+                               group_label: str = "race"):
+    """Observed recidivism rate per decile and group, with 95 % intervals.
+
+    Parameters
+    ----------
+    calibration : pandas.DataFrame
+        Output of :func:`calibration_by_decile`.
+    """
+    import altair as alt
+
+    _require(calibration, ["group", "score", "n", "rate", "lower", "upper"],
+             "plot_calibration_by_decile")
+    groups = list(dict.fromkeys(calibration["group"]))
+    base = alt.Chart(calibration).encode(
+        x=alt.X("score:Q", title="COMPAS decile score", scale=alt.Scale(domain=[1, 10]),
+                axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("group:N", title=group_label, sort=groups,
+                        legend=alt.Legend(orient="top", labelLimit=400)))
+    band = base.mark_area(opacity=0.2).encode(y="lower:Q", y2="upper:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("rate:Q", title="re-arrested within two years", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("group:N", title=group_label),
+                 alt.Tooltip("score:Q", title="decile"),
+                 alt.Tooltip("n:Q", title="people"),
+                 alt.Tooltip("rate:Q", title="rate", format=".1%"),
+                 alt.Tooltip("lower:Q", title="95% low", format=".1%"),
+                 alt.Tooltip("upper:Q", title="95% high", format=".1%")])
+    return (band + line).properties(width=520, height=260, title=title)

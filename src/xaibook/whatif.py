@@ -363,7 +363,7 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
                  title: str = "What if the threshold were different?",
                  score_label: str = "threshold on the score",
                  group_label: str = "group",
-                 width: int = 220, height: int = 160):
+                 width: int = 170, height: int = 140):
     """Interactive Altair chart of per-group rates as the threshold moves.
 
     The reader chooses "one threshold for everyone" or "one threshold per
@@ -444,7 +444,8 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
     labels = {m: METRIC_LABELS[m] for m in metrics}
     label_expr = " : ".join(f"datum.key === {_js(m)} ? {_js(lab)}" for m, lab in labels.items())
     label_expr += " : datum.key"
-    colour = alt.Color("group:N", title=group_label, sort=grid.groups)
+    colour = alt.Color("group:N", title=group_label, sort=grid.groups,
+                       legend=alt.Legend(orient="top", labelLimit=400))
     base = (alt.Chart(data)
             .transform_calculate(current=current)
             .transform_fold(metrics, as_=["key", "value"])
@@ -467,7 +468,8 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
         yOffset=alt.YOffset("group:N", sort=grid.groups),
         text=alt.Text("value:Q", format=".1%"), color=colour)
     top = (bars + text).properties(
-        width=3 * width + 80, height=max(90, 14 * len(metrics) * len(grid.groups)),
+        width=len(metrics) * width + (len(metrics) - 1) * 75,
+        height=max(90, 14 * len(metrics) * len(grid.groups)),
         title="Each group's rates at the current threshold(s)")
 
     panels = []
