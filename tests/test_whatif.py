@@ -108,6 +108,18 @@ def test_grid_at_snaps_and_per_group():
         grid.at({"zzz": 0.5})
 
 
+def test_grid_closest_equalises_a_rate():
+    grid = threshold_grid(Y, S, G, thresholds=np.linspace(0, 1, 11))
+    # group a (negatives .6, .1): FPR 1/2 at thresholds .2 .. .6, the lowest wins;
+    # group b (negatives .7 .3 .2): FPR 2/3 only at .3, closest to .6
+    rows = grid.closest("fpr", 0.6).set_index("group")
+    assert rows.loc["a", "fpr"] == 0.5 and rows.loc["a", "threshold"] == pytest.approx(0.2)
+    assert rows.loc["b", "fpr"] == pytest.approx(2 / 3)
+    assert rows.loc["b", "threshold"] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="unknown metric"):
+        grid.closest("nope", 0.5)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(thresholds=[0.0, 0.1, 0.5]), "evenly spaced"),
     (dict(thresholds=[0.5, 0.0]), "increasing"),

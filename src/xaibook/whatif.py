@@ -247,6 +247,28 @@ class ThresholdGrid:
         """The grid value closest to ``threshold``."""
         return float(self.thresholds[np.argmin(np.abs(self.thresholds - threshold))])
 
+    def closest(self, metric: str, target: float) -> pd.DataFrame:
+        """For each group, the grid row whose ``metric`` is closest to ``target``.
+
+        Use it to find per-group thresholds that equalise a rate, e.g.
+        ``grid.closest("fpr", 0.2)``; ties go to the lowest threshold.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group, in :attr:`groups` order.
+        """
+        if metric not in self.table.columns or metric in ("group", "threshold"):
+            raise ValueError(f"unknown metric {metric!r}; choose from {list(METRIC_LABELS)}")
+        rows = []
+        for grp in self.groups:
+            sub = self.table[self.table["group"] == grp]
+            dist = (sub[metric] - float(target)).abs()
+            if dist.isna().all():
+                raise ValueError(f"{metric} is undefined for group {grp!r} at every threshold")
+            rows.append(sub.loc[dist.idxmin()])
+        return pd.DataFrame(rows).reset_index(drop=True)
+
     def at(self, threshold, *, group=None) -> pd.DataFrame:
         """Rows at a threshold (snapped to the grid).
 
