@@ -137,8 +137,8 @@ def filter_propublica(frame: pd.DataFrame, *, max_days: int = 30) -> FilterResul
     conditions = [
         (f"screened within {max_days} days of arrest",
          days.between(-max_days, max_days)),  # NaN -> False
-        ("recidivism status known (is_recid != -1)", frame["is_recid"] != -1),
-        ("ordinary traffic offences removed (c_charge_degree != 'O')",
+        ("recidivism status known", frame["is_recid"] != -1),
+        ("not an ordinary traffic offence",
          frame["c_charge_degree"].astype(object) != "O"),
         ("COMPAS score present", score.notna() & (score != "N/A")),
     ]

@@ -385,7 +385,7 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
                  title: str = "What if the threshold were different?",
                  score_label: str = "threshold on the score",
                  group_label: str = "group",
-                 width: int = 170, height: int = 140):
+                 width: int = 140, height: int = 120):
     """Interactive Altair chart of per-group rates as the threshold moves.
 
     The reader chooses "one threshold for everyone" or "one threshold per
@@ -414,7 +414,8 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
     group_label : str
         Legend title for the groups (e.g. "race").
     width, height : int
-        Size of each bottom panel.
+        Size of each bottom panel; the defaults keep the whole chart about
+        560 pixels wide, the width of a book page.
 
     Returns
     -------
@@ -490,7 +491,7 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
         yOffset=alt.YOffset("group:N", sort=grid.groups),
         text=alt.Text("value:Q", format=".1%"), color=colour)
     top = (bars + text).properties(
-        width=len(metrics) * width + (len(metrics) - 1) * 75,
+        width=max(200, len(metrics) * (width + 40) + (len(metrics) - 1) * 12 - 110),
         height=max(90, 14 * len(metrics) * len(grid.groups)),
         title="Each group's rates at the current threshold(s)")
 
@@ -498,8 +499,9 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
     for m in metrics:
         one = base.transform_filter(f"datum.key === {_js(m)}")
         line = one.mark_line().encode(
-            x=alt.X("threshold:Q", title=score_label, scale=alt.Scale(domain=[lo, hi])),
-            y=alt.Y("value:Q", title=labels[m], scale=alt.Scale(domain=[0, 1]),
+            x=alt.X("threshold:Q", title=score_label, scale=alt.Scale(domain=[lo, hi]),
+                    axis=alt.Axis(titleLimit=width + 30)),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1]),
                     axis=alt.Axis(format="%")),
             color=colour,
             tooltip=[alt.Tooltip("group:N", title=group_label),
@@ -510,7 +512,7 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
             x="threshold:Q", y="value:Q", color=colour)
         panels.append((line + point).properties(width=width, height=height,
                                                 title=labels[m].capitalize()))
-    chart = alt.vconcat(top, alt.hconcat(*panels)).properties(title=title)
+    chart = alt.vconcat(top, alt.hconcat(*panels, spacing=12)).properties(title=title)
     return chart.add_params(mode, t_all, *t_groups)
 
 
