@@ -1,0 +1,263 @@
+"""Offline pages (issue 8): the Altair renderer, the vendored libraries and
+the site checker itself (on small synthetic sites; the real book is checked
+by scripts/check_site.sh after `make book`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from xaibook import altair_setup, sitecheck
+from xaibook.sphinxext import ALTAIR_SETUP, VEGA_SCRIPTS, inject_fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _vendor_assets():
+    spec = importlib.util.spec_from_file_location("vendor_assets", ROOT / "scripts" / "vendor_assets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- pinned libraries --------------------------------------------------------
+
+def test_pinned_vega_matches_altair():
+    alt = pytest.importorskip("altair")
+    pins = _vendor_assets().pinned_versions()
+    assert pins["vega-lite"] == alt.VEGALITE_VERSION
+    assert pins["vega"].split(".")[0] == alt.VEGA_VERSION.split(".")[0]
+    assert pins["vega-embed"].split(".")[0] == alt.VEGAEMBED_VERSION.split(".")[0]
+    assert pins["mathjax"].startswith("3."), "Sphinx's mathjax3_config expects MathJax 3"
+
+
+def test_lockfile_pins_exact_versions_with_integrity():
+    pins = _vendor_assets().pinned_versions()
+    lock = json.loads((ROOT / "scripts" / "vendor" / "package-lock.json").read_text())
+    for name, version in pins.items():
+        assert version.count(".") == 2 and version[0].isdigit(), f"{name} must be pinned exactly"
+        entry = lock["packages"][f"node_modules/{name}"]
+        assert entry["version"] == version
+        assert entry["integrity"].startswith("sha512-")
+
+
+def test_vendor_status_reports_missing(tmp_path):
+    va = _vendor_assets()
+    assert va.status(tmp_path) is not None
+    (tmp_path / va.STAMP).write_text(json.dumps({"lock": va.lock_digest(), "files": {
+        "a.js": {"size": 3, "sha256": "0" * 64}}}))
+    assert "a.js" in va.status(tmp_path)
+    (tmp_path / "a.js").write_text("abc")
+    assert va.status(tmp_path) is None
+    assert "SHA-256" in va.status(tmp_path, verify=True)
+
+
+def test_sphinxext_and_vendor_agree_on_paths():
+    va = _vendor_assets()
+    assert list(VEGA_SCRIPTS[:3]) == va.VEGA_SCRIPTS
+    config = (ROOT / "_config.yml").read_text()
+    assert f"mathjax_path: {va.MATHJAX_PATH}" in config
+    assert va.DEST == ROOT / "_extra" / "_static" / "libs"
+    assert not list((ROOT / "_static").rglob("*.js")), (
+        "Jupyter Book loads every .js under _static/ on every page; put scripts in _extra/_static")
+
+
+# --- the Altair renderer -----------------------------------------------------
+
+SPEC = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "title": "Income by sex",
+        "data": {"values": [{"x": "a</script><script>alert(1)</script>", "y": 1}]},
+        "mark": "bar", "encoding": {"x": {"field": "x", "type": "nominal"}}}
+
+
+def test_chart_html_is_deterministic_and_inert():
+    html = altair_setup.chart_html(SPEC)
+    assert html == altair_setup.chart_html(dict(SPEC))
+    assert 'class="xaibook-chart"' in html and 'aria-label="Income by sex"' in html
+    # no executable inline script, and data cannot close the JSON script tag
+    assert "<script>" not in html and html.count("</script>") == 1
+    payload = html.split('data-for="', 1)[1].split(">", 1)[1].rsplit("</script>", 1)[0]
+    data = json.loads(payload)
+    assert data["spec"]["data"]["values"][0]["x"].startswith("a</script>")
+    assert data["spec"]["description"] == "Income by sex"
+    assert data["options"]["actions"]["editor"] is False
+    assert "cdn" not in html.lower() and "jsdelivr" not in html
+
+
+def test_chart_title_of_compound_charts():
+    assert altair_setup.chart_title({"hconcat": [{"mark": "bar"}, {"title": {"text": ["A", "B"]}}]}) == "A B"
+    assert altair_setup.chart_title({"facet": {}, "spec": {"title": "T"}}) == "T"
+    assert altair_setup.chart_title({"mark": "bar"}) == ""
+
+
+def test_enable_makes_altair_use_the_renderer():
+    alt = pytest.importorskip("altair")
+    import pandas as pd
+
+    before = alt.renderers.active
+    try:
+        altair_setup.enable()
+        chart = alt.Chart(pd.DataFrame({"x": [1, 2]}), title="Two points").mark_point().encode(x="x")
+        bundle = chart._repr_mimebundle_()
+        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        assert 'class="xaibook-chart"' in bundle["text/html"]
+        assert "cdn.jsdelivr" not in bundle["text/html"]
+        assert bundle["text/plain"] == "<Chart: Two points>"
+        assert any(k.startswith("application/vnd.vegalite.v") for k in bundle)
+    finally:
+        alt.renderers.enable(before)
+
+
+def test_hidden_cell_runs_the_setup_line():
+    nb = "---\nkernelspec:\n  name: python3\n---\n# Page\n"
+    text = inject_fingerprint(nb, "abc", (ALTAIR_SETUP,))
+    cell = text.split("```{code-cell} ipython3", 1)[1].split("```", 1)[0]
+    assert ":tags: [remove-cell]" in cell and ALTAIR_SETUP in cell
+    exec(compile(ALTAIR_SETUP, "<setup>", "exec"), {})  # the line itself runs
+
+
+# --- the checker's pure parts ------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Traceback (most recent call last):\n  File ...\nValueError: bad",
+    "/x.py:3: FutureWarning: the default will change",
+    "UserWarning: X does not have valid feature names",
+    "WARNING:tensorflow:5 out of the last 5 calls",
+    " 45%|████▌     | 45/100 [00:01<00:02, 30.1it/s]",
+    "Epoch 1/3\n 12/100 [==>...........................] - ETA: 3s - loss: 0.5",
+    "1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 2ms/step - accuracy: 0.8",
+])
+def test_output_problems_flags_noise(text):
+    assert sitecheck.output_problems(text)
+
+
+@pytest.mark.parametrize("text", [
+    "accuracy    0.853\nrecall      0.61", "Mean absolute error: 0.3",
+    "| sex | 50% |\n| F | 0.11 |", "warning signs in the data", "ConvergenceWarn", "",
+])
+def test_output_problems_accepts_clean_output(text):
+    assert sitecheck.output_problems(text) == []
+
+
+def _write(path: Path, body: str, head: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head>"
+                    f"<body><article class='bd-article'>{body}</article></body></html>")
+    return path
+
+
+def test_static_problems_finds_remote_loads(tmp_path):
+    page = _write(tmp_path / "p.html", """
+        <a href="https://example.org/paper.pdf">a link is fine</a>
+        <img src="https://example.org/x.png" alt="x">
+        <script>const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"</script>
+        <script type="text/x-thebe-config">{"binderUrl": "https://mybinder.org"}</script>
+        <style>@import url("https://fonts.googleapis.com/css?family=Roboto");</style>""",
+        head='<script src="https://cdn.jsdelivr.net/npm/vega@6"></script>'
+             '<link rel="stylesheet" href="//cdn.example.org/x.css">'
+             '<link rel="stylesheet" href="_static/local.css">')
+    problems = sitecheck.static_problems(page)
+    text = "\n".join(problems)
+    assert "cdn.jsdelivr.net/npm/vega@6" in text and "//cdn.example.org/x.css" in text
+    assert "https://example.org/x.png" in text and "unpkg.com/thebe" in text
+    assert "fonts.googleapis.com" in text
+    assert "paper.pdf" not in text and "mybinder" not in text and "local.css" not in text
+
+
+def test_css_problems_ignores_comments_and_svg_namespaces(tmp_path):
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "a.css").write_text(
+        "/* see https://fontawesome.com */ .x{background:url('data:image/svg+xml;"
+        "xmlns=http://www.w3.org/2000/svg')} @font-face{src:url(https://fonts.gstatic.com/a.woff2)}")
+    problems = sitecheck.css_problems(tmp_path)
+    assert len(problems) == 1 and "fonts.gstatic.com" in problems[0]
+
+
+def test_link_problems(tmp_path):
+    _write(tmp_path / "book" / "a.html", '<h2 id="takeaways">T</h2>')
+    page = _write(tmp_path / "book" / "b.html", """
+        <span id="here"></span>
+        <a href="a.html#takeaways">ok</a> <a href="#here">ok</a> <a href="../index.html">missing</a>
+        <a href="a.html#nope">bad anchor</a> <a href="#gone">bad local anchor</a>
+        <a href="mailto:x@y.z">mail</a> <a href="https://example.org/#x">external</a>""")
+    problems = sitecheck.link_problems(tmp_path, page)
+    assert len(problems) == 3, problems
+    assert any("index.html" in p for p in problems)
+    assert any("a.html#nope" in p for p in problems) and any("#gone" in p for p in problems)
+
+
+def test_find_pages_skips_assets(tmp_path):
+    for rel in ["index.html", "book/a.html", "_static/x.html", "_sources/y.html", "search.html"]:
+        _write(tmp_path / rel, "")
+    found = [p.relative_to(tmp_path).as_posix() for p in sitecheck.find_pages(tmp_path)]
+    assert found == ["book/a.html", "index.html", "search.html"]
+
+
+# --- the browser pass, on a synthetic site -----------------------------------
+
+def _browser_or_skip():
+    pytest.importorskip("playwright.sync_api")
+    if not sitecheck.find_chromium():
+        pytest.skip("no Chromium (apt-get install -y chromium)")
+
+
+def _vendored_libs_or_skip() -> Path:
+    va = _vendor_assets()
+    if va.status() is not None:
+        if not shutil.which("npm"):
+            pytest.skip("vendored libraries missing and no npm to fetch them")
+        try:
+            va.vendor(quiet=True)
+        except (SystemExit, Exception) as exc:  # no registry
+            pytest.skip(f"could not vendor the pinned libraries: {exc}")
+    return va.DEST
+
+
+@pytest.mark.browser
+def test_browser_pass_on_a_synthetic_site(tmp_path):
+    _browser_or_skip()
+    libs = _vendored_libs_or_skip()
+    site = tmp_path / "site"
+    shutil.copytree(libs, site / "_static" / "libs")
+    shutil.copy(ROOT / "_extra" / "_static" / "xaibook-charts.js", site / "_static")
+    scripts = "".join(f'<script defer src="../_static/{s}"></script>' for s in VEGA_SCRIPTS)
+    mathjax = '<script defer src="../_static/libs/mathjax/tex-mml-chtml.js"></script>'
+    chart = altair_setup.chart_html({
+        "title": "Bars", "data": {"values": [{"a": "x", "b": 1}, {"a": "y", "b": 2}]},
+        "mark": "bar", "encoding": {"x": {"field": "a", "type": "nominal", "title": "Letter"},
+                                    "y": {"field": "b", "type": "quantitative", "title": "Count"}}})
+    _write(site / "book" / "good.html", textwrap.dedent(f"""
+        <h1>Good</h1><p><strong>Key message:</strong> it works.</p>
+        <p><span class="math notranslate nohighlight">\\(a^2+b^2\\)</span></p>
+        <div class="cell"><div class="cell_output"><div class="output text_html">{chart}</div></div></div>
+        <div class="cell"><div class="cell_output"><div class="output text_plain">accuracy 0.85</div></div></div>
+        <h2 id="takeaways">Takeaways</h2><a href="bad.html">next</a>"""), head=mathjax + scripts)
+    _write(site / "book" / "bad.html", """
+        <h1>Bad</h1><div class="cell"><div class="cell_output">
+        <div class="output text_plain">UserWarning: something</div></div></div>
+        <div class="xaibook-chart" id="c1"></div>
+        <script type="application/json" class="xaibook-chart-spec" data-for="c1">{"spec": {}}</script>
+        <img src="missing.png" alt="missing.png">
+        <script>console.error("boom"); fetch("https://example.org/track").catch(() => {});</script>
+        <a href="good.html#nowhere">x</a>""",
+        head='<script src="https://cdn.jsdelivr.net/npm/vega@6"></script>'
+             '<script src="../_static/xaibook-charts.js"></script>')
+    _write(site / "index.html", '<a href="book/good.html">start</a>')
+
+    lines = []
+    results = {r.page: r for r in sitecheck.check_site(site, timeout_s=20, log=lines.append)}
+    good, bad = results["book/good.html"], results["book/bad.html"]
+    assert good.failures == [], good.failures
+    assert good.charts == 1 and good.math == 1 and good.advice == []
+    text = "\n".join(bad.failures)
+    for expected in ["cdn.jsdelivr.net", "request leaves the machine", "example.org/track",
+                     "console error: boom", "warning", "chart c1 not rendered",
+                     "image missing.png did not load", "broken anchor"]:
+        assert expected in text, (expected, bad.failures)
+    assert "no alt text" in "\n".join(bad.advice)
+    assert results["index.html"].ok()
+    assert any(line.startswith("FAIL book/bad.html") for line in lines)
