@@ -814,14 +814,19 @@ def _title(nb, fallback: str) -> str:
 
 
 def export_deck(chapter: Chapter, out: Path, *, hide_code: bool = False, theme: str = DEFAULT_THEME,
-                budget: float = DEFAULT_BUDGET, build_dir: Path | None = None) -> Path:
-    """Write ``out/<chapter>.slides.html`` (and the shared ``out/_assets``)."""
+                budget: float = DEFAULT_BUDGET, build_dir: Path | None = None,
+                libs_root: Path | None = None) -> Path:
+    """Write ``out/<chapter>.slides.html`` (and the shared ``out/_assets``).
+
+    ``libs_root`` is the book whose MathJax/Vega copies are used (default: the
+    chapter's own book).
+    """
     from jinja2 import DictLoader
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     out.mkdir(parents=True, exist_ok=True)
-    found = install_assets(out, chapter.root, theme)
+    found = install_assets(out, libs_root or chapter.root, theme)
     nb, glue = executed_notebook(chapter, build_dir=build_dir)
     slides = slide_notebook(nb, glue, hide_code=hide_code, base_dir=chapter.source.parent, budget=budget)
 
