@@ -17,17 +17,25 @@
     console.error("xaibook chart " + el.id + ": " + message);
   }
 
+  // The placeholder is the element just before its spec; the id is only a
+  // fallback (the same chart shown twice on a page repeats its id).
+  function placeholder(s) {
+    var el = s.previousElementSibling;
+    if (el && el.classList.contains("xaibook-chart")) return el;
+    return document.getElementById(s.getAttribute("data-for"));
+  }
+
   function embedAll() {
     var specs = document.querySelectorAll("script.xaibook-chart-spec");
     if (specs.length && typeof window.vegaEmbed !== "function") {
       specs.forEach(function (s) {
-        var el = document.getElementById(s.getAttribute("data-for"));
+        var el = placeholder(s);
         if (el) fail(el, "vega-embed is not loaded");
       });
       return;
     }
     specs.forEach(function (s) {
-      var el = document.getElementById(s.getAttribute("data-for"));
+      var el = placeholder(s);
       if (!el || el.getAttribute("data-embedded")) return;
       el.setAttribute("data-embedded", "pending");
       var payload;
