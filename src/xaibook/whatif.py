@@ -385,7 +385,7 @@ def whatif_chart(grid: ThresholdGrid, *, metrics=("selection_rate", "fpr", "fnr"
                  title: str = "What if the threshold were different?",
                  score_label: str = "threshold on the score",
                  group_label: str = "group",
-                 width: int = 140, height: int = 120):
+                 width: int = 130, height: int = 120):
     """Interactive Altair chart of per-group rates as the threshold moves.
 
     The reader chooses "one threshold for everyone" or "one threshold per
