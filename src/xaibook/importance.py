@@ -164,8 +164,12 @@ def eli5_permutation_importance(model, X, y, *, scoring=None, n_repeats: int = 5
     return Eli5Importance(frame, html, perm)
 
 
+def _frame_of(result):
+    return result.frame if isinstance(result, Eli5Importance) else result
+
+
 def compare_importances(*frames: pd.DataFrame) -> pd.DataFrame:
-    """Put importance frames from different methods side by side.
+    """Put importance frames (or :class:`Eli5Importance` results) from different methods side by side.
 
     Returns one row per feature with one ``importance`` column per method
     (named after it) and its rank (``rank <method>``, 1 = most important),
@@ -173,7 +177,7 @@ def compare_importances(*frames: pd.DataFrame) -> pd.DataFrame:
     """
     if not frames:
         raise ValueError("give at least one importance frame")
-    both = pd.concat([check_frame(f, _COLUMNS, name="importance frame") for f in frames])
+    both = pd.concat([check_frame(_frame_of(f), _COLUMNS, name="importance frame") for f in frames])
     wide = both.pivot_table(index="feature", columns="method", values="importance", sort=False)
     methods = list(dict.fromkeys(both["method"]))
     wide = wide[methods]
@@ -233,7 +237,7 @@ def plot_importance(frame: pd.DataFrame, *, top: int = 15,
     with several methods the bars are grouped by method. Only the ``top``
     features (by the largest importance across methods) are shown.
     """
-    check_frame(frame, _COLUMNS, name="importance frame")
+    frame = check_frame(_frame_of(frame), _COLUMNS, name="importance frame")
     order = (frame.groupby("feature")["importance"].max().sort_values(ascending=False)
              .index[:top].tolist())
     data = check_rows(frame[frame["feature"].isin(order)].copy())
