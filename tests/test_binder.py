@@ -1,0 +1,48 @@
+"""binder/ reproduces the pinned environment (static checks; scripts/check_binder.sh runs it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BINDER = ROOT / "binder"
+
+
+def test_runtime_is_the_python_of_the_project():
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    low = re.search(r">=\s*(\d+\.\d+)", spec).group(1)
+    assert (BINDER / "runtime.txt").read_text().strip() == f"python-{low}"
+    assert low == f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def test_binder_requirements_are_the_pins():
+    # repo2docker reads only binder/ and does not follow "-r ../requirements.txt".
+    assert (BINDER / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes(), (
+        "binder/requirements.txt differs from requirements.txt: cp requirements.txt binder/requirements.txt")
+
+
+def test_binder_can_open_myst_chapters_as_notebooks():
+    pins = (BINDER / "requirements.txt").read_text().lower()
+    assert re.search(r"^jupytext==", pins, re.M)
+    assert "set-default-viewer markdown myst" in (BINDER / "postBuild").read_text()
+
+
+def test_apt_brings_fashion_mnist():
+    lines = [line.strip() for line in (BINDER / "apt.txt").read_text().splitlines()]
+    assert "dataset-fashion-mnist" in lines
+
+
+def test_postbuild_is_an_executable_bash_script():
+    post = BINDER / "postBuild"
+    assert os.access(post, os.X_OK)
+    text = post.read_text()
+    assert text.startswith("#!/usr/bin/env bash")
+    assert "set -euo pipefail" in text
+    subprocess.run(["bash", "-n", str(post)], check=True)
+    for step in ("pip install --no-deps --editable .", "xaibook.cli data fetch", "xaibook.cli data verify"):
+        assert step in text
