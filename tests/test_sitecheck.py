@@ -262,3 +262,58 @@ def test_browser_pass_on_a_synthetic_site(tmp_path):
     assert "no alt text" in "\n".join(bad.advice)
     assert results["index.html"].ok()
     assert any(line.startswith("FAIL book/bad.html") for line in lines)
+
+
+# --- the Sphinx side -----------------------------------------------------------
+
+CHART_NOTEBOOK = """---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# {title}
+
+```{{code-cell}} ipython3
+{code}
+```
+"""
+
+
+@pytest.mark.slow
+def test_sphinx_adds_vega_only_to_pages_with_charts(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    pytest.importorskip("altair")
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "index.md").write_text(CHART_NOTEBOOK.format(title="Index", code=(
+        "import altair as alt, pandas as pd\n"
+        "alt.Chart(pd.DataFrame({'x': [1, 2]}), title='T').mark_bar().encode(x='x')")) +
+        "\n```{toctree}\nplain\n```\n")
+    (src / "plain.md").write_text(CHART_NOTEBOOK.format(title="Plain", code="1 + 1"))
+    (src / "conf.py").write_text(textwrap.dedent(f"""\
+        extensions = ["myst_nb", "sphinx_thebe", "xaibook.sphinxext"]
+        nb_execution_mode = "force"
+        nb_execution_raise_on_error = True
+        nb_ipywidgets_js = {{}}
+        html_theme = "sphinx_book_theme"
+        thebe_config = {{"repository_url": "https://github.com/x/y"}}
+        xaibook_fingerprint_paths = [{str(tmp_path / "nothing")!r}]
+        """))
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(src), str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    index, plain = (out / "index.html").read_text(), (out / "plain.html").read_text()
+    scripts = re.findall(r'<script defer="defer" src="_static/([^"?]+)', index)
+    assert scripts == list(VEGA_SCRIPTS), scripts
+    assert 'class="xaibook-chart"' in index and "vega.min.js" not in plain
+    for html in (index, plain):
+        assert "THEBE_JS_URL" not in html and "unpkg.com" not in html
+        assert "cdn.jsdelivr.net" not in html and "require.min.js" not in html
+        assert sitecheck.static_problems(out / "index.html") == []
