@@ -382,7 +382,15 @@ def _visit(page, url: str, result: PageResult, timeout_ms: int) -> dict | None:
                       " ? MathJax.startup.promise.then(() => true) : null")
     except Exception as exc:
         result.failures.append(f"MathJax failed: {exc}".splitlines()[0])
-    return page.evaluate(_INSPECT)
+    for attempt in range(3):  # a redirect page (index.html) may navigate under us
+        try:
+            return page.evaluate(_INSPECT)
+        except Exception as exc:
+            if attempt == 2:
+                result.failures.append(f"could not inspect the page: {exc}".splitlines()[0])
+                return None
+            page.wait_for_load_state("load", timeout=timeout_ms)
+    return None
 
 
 def _judge(info: dict, result: PageResult) -> None:
