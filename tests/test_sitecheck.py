@@ -127,6 +127,7 @@ def test_hidden_cell_runs_the_setup_line():
     "/x.py:3: FutureWarning: the default will change",
     "UserWarning: X does not have valid feature names",
     "WARNING:tensorflow:5 out of the last 5 calls",
+    "Warning: Maximum number of iterations has been exceeded.",
     " 45%|████▌     | 45/100 [00:01<00:02, 30.1it/s]",
     "Epoch 1/3\n 12/100 [==>...........................] - ETA: 3s - loss: 0.5",
     "1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 2ms/step - accuracy: 0.8",

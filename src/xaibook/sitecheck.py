@@ -64,7 +64,7 @@ DESKTOP = {"width": 1280, "height": 900}
 # --- what a cell output must not show ---------------------------------------
 
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w+(Error|Exception): ", re.M)
-_WARNING = re.compile(r"\b[A-Z]\w*Warning\b|^\s*WARNING\b|\bwarnings\.warn\b|^W\d{4} ", re.M)
+_WARNING = re.compile(r"\b[A-Z]\w*Warning\b|^\s*WARNING\b|^\s*Warning:|\bwarnings\.warn\b|^W\d{4} ", re.M)
 _PROGRESS = [
     re.compile(r"\d{1,3}%\|"),                        # tqdm: " 45%|████  |"
     re.compile(r"\|[█▉▊▋▌▍▎▏#]{2,}[ ▏]*\|"),          # tqdm bar
