@@ -384,3 +384,86 @@ def test_counterfactual_flip_validation():
         counterfactual_flip(model, X, "race", {})
     with pytest.raises(TypeError, match="DataFrame"):
         counterfactual_flip(model, X.to_numpy(), "race", {"A": "B"})
+
+
+# --- the explorer in a real browser, network off ----------------------------
+
+def _browser_page_or_skip(tmp_path, chart):
+    """Write a page holding ``chart`` and the vendored Vega libraries; skip if absent."""
+    from pathlib import Path
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from xaibook import sitecheck
+
+    chromium = sitecheck.find_chromium()
+    if not chromium:
+        pytest.skip("no Chromium (apt-get install -y chromium)")
+    libs = Path(__file__).resolve().parent.parent / "_extra" / "_static" / "libs"
+    scripts = [libs / "vega" / "vega.min.js", libs / "vega-lite" / "vega-lite.min.js",
+               libs / "vega-embed" / "vega-embed.min.js"]
+    if not all(p.exists() for p in scripts):
+        pytest.skip("vendored Vega libraries missing (run scripts/vendor_assets.py)")
+    tags = "".join(f'<script src="{p.as_uri()}"></script>' for p in scripts)
+    page = tmp_path / "explorer.html"
+    page.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{tags}</head><body>"
+        "<div id='vis'></div><script>vegaEmbed('#vis', "
+        f"{json.dumps(chart.to_dict())}, {{renderer: 'svg', actions: false}})"
+        ".then(r => {{ window.ready = true; }})"
+        ".catch(e => {{ window.failed = String(e); }});</script></body></html>")
+    return sync_api, chromium, page
+
+
+@pytest.mark.browser
+def test_explorer_updates_in_a_browser_offline(tmp_path):
+    """Move the real widgets; the bar labels show the hand-computed rates."""
+    grid = threshold_grid(Y, S, G, thresholds=np.linspace(0, 1, 11))
+    chart = whatif_chart(grid, title="Toy explorer")
+    sync_api, chromium, page_path = _browser_page_or_skip(tmp_path, chart)
+    from xaibook.sitecheck import CHROMIUM_ARGS
+
+    remote = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                     args=CHROMIUM_ARGS, chromium_sandbox=False)
+        try:
+            context = browser.new_context(offline=True)
+            page = context.new_page()
+
+            def block(route):
+                if not route.request.url.startswith("file://"):
+                    remote.append(route.request.url)
+                    return route.abort()
+                return route.continue_()
+
+            page.route("**/*", block)
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(page_path.as_uri())
+            page.wait_for_function("window.ready === true || window.failed !== undefined",
+                                   timeout=20_000)
+            assert page.evaluate("window.failed === undefined"), page.evaluate("window.failed")
+
+            def labels():
+                # bar labels: group a (selection, FPR, FNR), then group b
+                return page.eval_on_selector_all(
+                    "g.mark-text text", "ts => ts.map(t => t.textContent)"
+                    ".filter(s => /^\\d+\\.\\d%$/.test(s))")
+
+            def slide(index, value):
+                page.locator("input[type=range]").nth(index).evaluate(
+                    "(el, v) => { el.value = v;"
+                    " el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
+
+            # threshold 0.5 -- a: .9 .6 flagged; b: .8 .7 flagged
+            assert labels() == ["50.0%", "50.0%", "50.0%", "50.0%", "33.3%", "0.0%"]
+            slide(0, 0.8)  # everyone: a: .9 only; b: .8 only
+            assert labels() == ["25.0%", "0.0%", "50.0%", "25.0%", "0.0%", "0.0%"]
+            page.locator("input[type=radio]").nth(1).check()  # one threshold per group
+            slide(1, 0.2)  # group a at .2: .9 .4 .6 flagged
+            slide(2, 0.8)  # group b at .8
+            assert labels() == ["75.0%", "50.0%", "0.0%", "25.0%", "0.0%", "0.0%"]
+            assert errors == []
+        finally:
+            browser.close()
+    assert remote == []
