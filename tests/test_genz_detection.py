@@ -67,3 +67,13 @@ def test_table_validation():
         detection_table([{"method": "A"}])
     with pytest.raises(ValueError, match="missing"):
         onsets(pd.DataFrame({"method": ["A"]}))
+
+
+def test_inclusive_directions_and_formats():
+    rank = Threshold("rank of the proxy", 3, "at most", fmt="{:.0f}")
+    assert rank.detects(3) and rank.detects(1) and not rank.detects(4)
+    assert Threshold("x", 0.1, "at least").detects(0.1)
+    assert rank.describe() == "rank of the proxy ≤ 3"
+    table = detection_table([Detection("PI", 0.0, 7, rank), Detection("PI", 0.5, 2, rank)])
+    grid = detection_grid(table)
+    assert list(grid.loc["PI"]) == ["rank of the proxy ≤ 3", "7 ·", "2 ✔"]

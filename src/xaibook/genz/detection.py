@@ -19,7 +19,7 @@ import pandas as pd
 __all__ = ["Threshold", "Detection", "detection_table", "detection_grid", "onsets",
            "onset_sentence", "join_names"]
 
-_DIRECTIONS = {"above": ">", "below": "<"}
+_DIRECTIONS = {"above": ">", "below": "<", "at least": "≥", "at most": "≤"}
 
 
 @dataclass(frozen=True)
@@ -32,20 +32,23 @@ class Threshold:
         what is measured, in words (``"colour share of attribution"``).
     value : float
         the cut-off.
-    direction : {"above", "below"}
-        detected when the statistic is strictly above (below) ``value``.
+    direction : {"above", "below", "at least", "at most"}
+        detected when the statistic is ``>``, ``<``, ``>=`` or ``<=`` ``value``.
     rationale : str
         why this cut-off (shown with the table).
+    fmt : str
+        format of the value and of statistics in tables (``"{:.0f}"`` for ranks).
     """
 
     statistic: str
     value: float
     direction: str = "above"
     rationale: str = ""
+    fmt: str = "{:.2f}"
 
     def __post_init__(self):
         if self.direction not in _DIRECTIONS:
-            raise ValueError(f"direction must be 'above' or 'below', got {self.direction!r}")
+            raise ValueError(f"direction must be one of {list(_DIRECTIONS)}, got {self.direction!r}")
         if not isinstance(self.value, (int, float, np.number)) or math.isnan(float(self.value)):
             raise ValueError(f"threshold value must be a number, got {self.value!r}")
 
@@ -53,13 +56,18 @@ class Threshold:
         """Whether ``statistic`` crosses the threshold (NaN never does)."""
         if statistic is None or math.isnan(float(statistic)):
             return False
-        if self.direction == "above":
-            return float(statistic) > float(self.value)
-        return float(statistic) < float(self.value)
+        x, v = float(statistic), float(self.value)
+        return {"above": x > v, "below": x < v, "at least": x >= v, "at most": x <= v}[self.direction]
 
-    def describe(self, fmt: str = "{:.2f}") -> str:
+    def describe(self) -> str:
         """E.g. ``"colour share of attribution > 0.60"``."""
-        return f"{self.statistic} {_DIRECTIONS[self.direction]} {fmt.format(self.value)}"
+        return f"{self.statistic} {_DIRECTIONS[self.direction]} {self.fmt.format(self.value)}"
+
+    def format(self, statistic: float) -> str:
+        """A statistic in this threshold's format (``"n/a"`` for NaN)."""
+        if statistic is None or math.isnan(float(statistic)):
+            return "n/a"
+        return self.fmt.format(statistic)
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ class Detection:
 def detection_table(detections: Iterable[Detection]) -> pd.DataFrame:
     """Tidy table, one row per method and strength.
 
-    Columns: ``method, strength, statistic, value, threshold, rule, detected, note``.
+    Columns: ``method, strength, statistic, value, threshold, rule, detected,
+    note, shown`` (the value formatted as its threshold says).
     Methods keep their first-seen order (as a categorical).
     """
     rows = []
@@ -91,7 +100,7 @@ def detection_table(detections: Iterable[Detection]) -> pd.DataFrame:
             "method": d.method, "strength": float(d.strength),
             "statistic": d.threshold.statistic, "value": float(d.value),
             "threshold": float(d.threshold.value), "rule": d.threshold.describe(),
-            "detected": d.detected, "note": d.note,
+            "detected": d.detected, "note": d.note, "shown": d.threshold.format(d.value),
         })
     if not rows:
         raise ValueError("no detections given")
@@ -104,22 +113,21 @@ def detection_table(detections: Iterable[Detection]) -> pd.DataFrame:
     return table.sort_values(["method", "strength"]).reset_index(drop=True)
 
 
-def _format_cell(value: float, detected: bool, fmt: str) -> str:
-    if math.isnan(value):
-        return "n/a"
-    return f"{fmt.format(value)} {'✔' if detected else '·'}"
+def _format_cell(shown: str, detected: bool) -> str:
+    if shown == "n/a":
+        return shown
+    return f"{shown} {'✔' if detected else '·'}"
 
 
-def detection_grid(table: pd.DataFrame, fmt: str = "{:.2f}",
-                   strength_label: str = "s = {:g}") -> pd.DataFrame:
+def detection_grid(table: pd.DataFrame, strength_label: str = "s = {:g}") -> pd.DataFrame:
     """Method × strength grid of ``"value ✔"`` (detected) or ``"value ·"`` cells.
 
     A ``rule`` column states each method's threshold; ``n/a`` marks a
     statistic the method cannot compute.
     """
     _check_table(table)
-    cells = table.assign(cell=[_format_cell(v, d, fmt) for v, d in
-                               zip(table["value"], table["detected"])])
+    shown = table["shown"] if "shown" in table else table["value"].map("{:.2f}".format)
+    cells = table.assign(cell=[_format_cell(v, d) for v, d in zip(shown, table["detected"])])
     grid = cells.pivot(index="method", columns="strength", values="cell")
     grid.columns = [strength_label.format(s) for s in grid.columns]
     rules = table.groupby("method", observed=True)["rule"].first()
