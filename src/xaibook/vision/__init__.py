@@ -1,0 +1,29 @@
+"""What a CNN looks at: the book's image classifier and its explainers.
+
+``xaibook.vision.cnn``
+    The CNN recipe as data, its functional-API build, training and the
+    model cache (a recipe change retrains, otherwise the model is loaded).
+``xaibook.vision.attribution``
+    Saliency, SmoothGrad, guided and deconvnet backprop, Grad-CAM(++), SHAP
+    and LIME, all returning plain ``(n, h, w)`` maps via :func:`attribute`.
+``xaibook.vision.activation_max``
+    Class visualisation by activation maximization (tf-keras-vis).
+``xaibook.vision.sanity``
+    Adebayo et al.'s cascading model-randomization test.
+``xaibook.vision.plots``
+    Image grids and Altair charts.
+
+Importing this package imports TensorFlow (quietly: ``TF_CPP_MIN_LOG_LEVEL``
+is set first unless already set).
+"""
+
+from .attribution import METHODS, attribute, logits_model, normalize_maps
+from .cnn import (FASHION_RECIPE, FASHION_TRAINING, CNNRecipe, Evaluation, TrainedCNN,
+                  TrainingSettings, build_cnn, evaluate, fashion_cnn, load_or_train, model_dir,
+                  preprocess)
+
+__all__ = [
+    "CNNRecipe", "Evaluation", "FASHION_RECIPE", "FASHION_TRAINING", "METHODS", "TrainedCNN",
+    "TrainingSettings", "attribute", "build_cnn", "evaluate", "fashion_cnn", "load_or_train",
+    "logits_model", "model_dir", "normalize_maps", "preprocess",
+]
