@@ -15,8 +15,11 @@
 #    and pip confirms, without any index, that every pin of
 #    binder/requirements.txt is installed at exactly that version.
 # 3. binder/postBuild runs in it as repo2docker runs it: in the repository
-#    root, with a fresh empty $HOME (so the data and model caches start cold).
-#    Then the caches it filled are verified.
+#    root, with a fresh empty $HOME (so the data and model caches start cold
+#    and postBuild really trains the CNN; XAIBOOK_BINDER_MODEL_DIR=DIR reuses
+#    the trained models in DIR instead, e.g. ~/.cache/xaibook/models after
+#    `make book`, to save the training time). Then the caches it filled are
+#    verified: every dataset, and the CNN loads from the cache without training.
 # 4. Chapters run top to bottom as notebooks, in that environment and $HOME,
 #    with `jupyter nbconvert --execute`: the .ipynb that `xaibook notebooks`
 #    publishes for Colab (the chapter's cells as jupytext reads them, which is
@@ -77,6 +80,12 @@ echo "ok: every pin satisfied in $WORK/venv"
 step "3. binder/postBuild, as repo2docker runs it (repository root, empty \$HOME)"
 export HOME="$WORK/home"
 unset XAIBOOK_DATA_DIR JUPYTER_CONFIG_DIR   # caches and Jupyter settings go to the fresh $HOME
+if [ -n "${XAIBOOK_BINDER_MODEL_DIR:-}" ]; then
+  export XAIBOOK_MODEL_DIR="$XAIBOOK_BINDER_MODEL_DIR"
+  echo "note: trained models from $XAIBOOK_MODEL_DIR (XAIBOOK_BINDER_MODEL_DIR): the CNN is not retrained"
+else
+  unset XAIBOOK_MODEL_DIR
+fi
 export PATH="$WORK/venv/bin:$PATH"
 export PYTHONNOUSERSITE=1 TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3} PYTHONHASHSEED=${PYTHONHASHSEED:-0}
 bash binder/postBuild
@@ -89,6 +98,14 @@ esac
 viewers="$HOME/.jupyter/labconfig/default_setting_overrides.json"
 grep -q '"markdown": *"Jupytext Notebook"' "$viewers" || fail "$viewers does not open Markdown as notebooks"
 grep -q '"myst": *"Jupytext Notebook"' "$viewers" || fail "$viewers does not open MyST as notebooks"
+if [ -f src/xaibook/vision/cnn.py ]; then
+  "$VPY" - <<'PY' || fail "the CNN is not in the cache postBuild filled"
+from xaibook.vision.cnn import fashion_cnn
+trained = fashion_cnn()
+assert trained.from_cache, "fashion_cnn() trained again: postBuild did not cache the chapters' model"
+print(f"ok: the chapters' CNN loads from the cache: {trained.path}")
+PY
+fi
 echo "ok: package from src/, data cached and verified in \$HOME, .md opens as a notebook"
 
 step "4. chapters as notebooks, top to bottom (jupyter nbconvert --execute)"

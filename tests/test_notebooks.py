@@ -297,3 +297,22 @@ def test_exported_data_chapter_runs_top_to_bottom(tmp_path):
     assert any(o.get("data", {}).get("text/html") for c in nb.cells if c.cell_type == "code"
                for o in c.outputs)
     json.dumps(nb)  # serialisable
+
+
+def test_chart_placeholders_become_standard_altair_html():
+    spec = {"mark": "bar", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    output = nbformat.v4.new_output("display_data", {
+        "text/html": '<div class="xaibook-chart" id="xaibook-chart-1"></div>',
+        "application/vnd.vegalite.v6+json": spec, "text/plain": "<Chart>"})
+    nbx._online_chart(output)
+    html = output["data"]["text/html"]
+    assert "xaibook-chart" not in html and "vegaEmbed" in html
+    assert output["data"]["application/vnd.vegalite.v6+json"] == spec
+    again = nbformat.v4.new_output("display_data", {
+        "text/html": '<div class="xaibook-chart" id="xaibook-chart-1"></div>',
+        "application/vnd.vegalite.v6+json": spec, "text/plain": "<Chart>"})
+    nbx._online_chart(again)
+    assert again["data"]["text/html"] == html  # deterministic
+    plain = nbformat.v4.new_output("display_data", {"text/html": "<b>table</b>"})
+    nbx._online_chart(plain)
+    assert plain["data"]["text/html"] == "<b>table</b>"

@@ -40,7 +40,9 @@ Examples::
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.metadata
+import json
 import importlib.util
 import os
 import re
@@ -374,6 +376,33 @@ def install_cell(requirements: dict[str, str], spec: str):
     return nbformat.v4.new_code_cell(source, metadata={"tags": [INSTALL_TAG]})
 
 
+_VEGALITE = re.compile(r"application/vnd\.vegalite\.v\d+\+json")
+
+
+def _online_chart(output) -> None:
+    """Swap the book's offline chart placeholder for Altair's standard HTML.
+
+    The site draws charts with its own copy of Vega (``xaibook.altair_setup``);
+    a notebook on Colab or in JupyterLab has no such copy, but has the network,
+    so the published notebook shows the chart the way Altair does by default.
+    """
+    data = output.get("data") or {}
+    spec_key = next((k for k in data if _VEGALITE.fullmatch(k)), None)
+    if spec_key is None or "xaibook-chart" not in str(data.get("text/html", "")):
+        return
+    try:
+        import altair as alt
+        from altair.utils.html import spec_to_html
+
+        digest = hashlib.sha256(json.dumps(data[spec_key], sort_keys=True).encode()).hexdigest()[:12]
+        data["text/html"] = spec_to_html(
+            data[spec_key], mode="vega-lite", vega_version=alt.VEGA_VERSION,
+            vegalite_version=alt.VEGALITE_VERSION, vegaembed_version=alt.VEGAEMBED_VERSION,
+            fullhtml=False, output_div=f"vis-{digest}")
+    except Exception:  # noqa: BLE001 - without Altair, fall back on the spec and text
+        data.pop("text/html", None)
+
+
 def merge_outputs(nb, executed) -> int:
     """Copy outputs of ``executed`` into ``nb``'s code cells with the same source.
 
@@ -389,6 +418,8 @@ def merge_outputs(nb, executed) -> int:
         for j in range(position, len(ran)):
             if ran[j].source.strip() == cell.source.strip():
                 cell.outputs = ran[j].get("outputs", [])
+                for output in cell.outputs:
+                    _online_chart(output)
                 cell.execution_count = ran[j].get("execution_count")
                 position = j + 1
                 filled += 1

@@ -192,6 +192,8 @@ def install_assets(out: Path, root: Path, theme: str = DEFAULT_THEME) -> dict[st
 # --- the executed notebook -----------------------------------------------------------
 
 _GLUE_PREFIX = "application/papermill.record/"
+_ALTAIR_SETUP = ("try:\n    from xaibook.altair_setup import enable as _xb_altair\n"
+                 "    _xb_altair()\n    del _xb_altair\nexcept ImportError:\n    pass")
 
 
 def _glue_from_outputs(nb) -> dict[str, dict]:
@@ -229,6 +231,8 @@ def executed_notebook(chapter: Chapter, *, build_dir: Path | None = None, timeou
 
     print(f"{chapter.docname}: not built yet ({path} missing); executing it", file=sys.stderr)
     nb = jupytext.read(chapter.source)
+    # As the book build does (xaibook.sphinxext): charts through the book's offline renderer.
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_ALTAIR_SETUP, metadata={"tags": ["remove-cell"]}))
     NotebookClient(nb, timeout=timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
                    resources={"metadata": {"path": str(chapter.source.parent)}}).execute()
     return nb, _glue_from_outputs(nb)
