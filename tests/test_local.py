@@ -120,3 +120,11 @@ def test_shap_plots(models):
     assert plot_shap_by_value(res, "signal").to_dict()["title"]["text"] == "How the model uses signal"
     with pytest.raises(KeyError):
         res.local("nobody")
+
+
+def test_shap_by_value_compares_models(models):
+    X, _, lin, gb = models
+    a = shap_values(lin, X.iloc[:40], background=X)
+    b = shap_values(gb, X.iloc[:40], background=X)
+    spec = plot_shap_by_value({"linear": a, "boosting": b}, "sex", title="cmp").to_dict()
+    assert spec["title"]["text"] == "cmp" and "yOffset" in str(spec["encoding"])

@@ -140,3 +140,15 @@ def test_codec_roundtrip_and_coded_model(data, fitted):
     assert list(wrapped.classes_) == [0, 1] and is_classifier(wrapped)
     with pytest.raises(ValueError, match="not seen"):
         codec.encode(X.assign(colour=pd.Categorical(["purple"] * len(X))))
+
+
+def test_bootstrap_metrics(data, fitted):
+    from xaibook.models import bootstrap_metrics
+    X, y = data
+    out = bootstrap_metrics(fitted[0], X, y, n_boot=200)
+    assert list(out.index) == ["accuracy", "roc_auc"]
+    assert ((out["low"] <= out["estimate"]) & (out["estimate"] <= out["high"])).all()
+    assert (out["high"] - out["low"] < 0.2).all()
+    pd.testing.assert_frame_equal(out, bootstrap_metrics(fitted[0], X, y, n_boot=200))
+    with pytest.raises(ValueError, match="unknown metric"):
+        bootstrap_metrics(fitted[0], X, y, metrics=["f1"])

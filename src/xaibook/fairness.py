@@ -99,6 +99,50 @@ def _metric_functions():
             "accuracy": accuracy_score}
 
 
+def _metric_frames(y_true, y_pred, sens):
+    from fairlearn.metrics import MetricFrame
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for col in sens.columns:
+            out[str(col)] = MetricFrame(metrics=_metric_functions(), y_true=y_true, y_pred=y_pred,
+                                        sensitive_features=sens[col].astype(str).rename(str(col)))
+    return out
+
+
+def _by_group(frames) -> pd.DataFrame:
+    parts = []
+    for col, mf in frames.items():
+        bg = mf.by_group.reset_index()
+        bg = bg.rename(columns={bg.columns[0]: "group"})
+        bg.insert(0, "attribute", col)
+        parts.append(bg)
+    out = pd.concat(parts, ignore_index=True)
+    out["count"] = out["count"].astype(int)
+    out["group"] = out["group"].astype(str)
+    return out[["attribute", "group", *METRICS]]
+
+
+def _differences(frames) -> pd.DataFrame:
+    rows = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for col, mf in frames.items():
+            diff, ratio = mf.difference(method="between_groups"), mf.ratio(method="between_groups")
+            rows[col] = {
+                # fairlearn's definitions (demographic_parity_difference/ratio,
+                # equalized_odds_difference with agg="worst_case",
+                # equal_opportunity_difference), read off the same MetricFrame
+                "demographic_parity_difference": diff["selection_rate"],
+                "demographic_parity_ratio": ratio["selection_rate"],
+                "equalized_odds_difference": max(diff["true_positive_rate"], diff["false_positive_rate"]),
+                "equal_opportunity_difference": diff["true_positive_rate"],
+            }
+    out = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    out.index.name = "attribute"
+    return out
+
+
 def group_metrics(y_true, y_pred, sensitive) -> pd.DataFrame:
     """Per-group metrics of binary predictions, one protected attribute at a time.
 
@@ -121,22 +165,7 @@ def group_metrics(y_true, y_pred, sensitive) -> pd.DataFrame:
         positive prediction) and ``accuracy``), computed by fairlearn's
         :class:`~fairlearn.metrics.MetricFrame`.
     """
-    from fairlearn.metrics import MetricFrame
-    y_true, y_pred, sens = _check(y_true, y_pred, sensitive)
-    frames = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for col in sens.columns:
-            mf = MetricFrame(metrics=_metric_functions(), y_true=y_true, y_pred=y_pred,
-                             sensitive_features=sens[col].astype(str).rename(col))
-            bg = mf.by_group.reset_index()
-            bg = bg.rename(columns={bg.columns[0]: "group"})
-            bg.insert(0, "attribute", str(col))
-            frames.append(bg)
-    out = pd.concat(frames, ignore_index=True)
-    out["count"] = out["count"].astype(int)
-    out["group"] = out["group"].astype(str)
-    return out[["attribute", "group", *METRICS]]
+    return _by_group(_metric_frames(*_check(y_true, y_pred, sensitive)))
 
 
 def fairness_differences(y_true, y_pred, sensitive) -> pd.DataFrame:
@@ -148,32 +177,11 @@ def fairness_differences(y_true, y_pred, sensitive) -> pd.DataFrame:
         Index ``attribute``; columns ``demographic_parity_difference``,
         ``demographic_parity_ratio``, ``equalized_odds_difference`` and
         ``equal_opportunity_difference`` (0 means parity; for the ratio, 1).
+        They are fairlearn's definitions, computed with
+        :meth:`MetricFrame.difference` and :meth:`MetricFrame.ratio`
+        (``method="between_groups"``).
     """
-    from fairlearn.metrics import (demographic_parity_difference, demographic_parity_ratio,
-                                   equalized_odds_difference)
-    try:
-        from fairlearn.metrics import equal_opportunity_difference
-    except ImportError:  # pragma: no cover - older fairlearn
-        equal_opportunity_difference = None
-    y_true, y_pred, sens = _check(y_true, y_pred, sensitive)
-    rows = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for col in sens.columns:
-            s = sens[col].astype(str)
-            row = {
-                "demographic_parity_difference": demographic_parity_difference(
-                    y_true, y_pred, sensitive_features=s),
-                "demographic_parity_ratio": demographic_parity_ratio(y_true, y_pred, sensitive_features=s),
-                "equalized_odds_difference": equalized_odds_difference(y_true, y_pred, sensitive_features=s),
-            }
-            if equal_opportunity_difference is not None:
-                row["equal_opportunity_difference"] = equal_opportunity_difference(
-                    y_true, y_pred, sensitive_features=s)
-            rows[str(col)] = row
-    out = pd.DataFrame.from_dict(rows, orient="index").astype(float)
-    out.index.name = "attribute"
-    return out
+    return _differences(_metric_frames(*_check(y_true, y_pred, sensitive)))
 
 
 @dataclass(frozen=True)
@@ -218,8 +226,8 @@ def fairness_report(model, X, y, sensitive, *, threshold: float = 0.5) -> Fairne
     if not 0.0 < threshold < 1.0:
         raise ValueError("threshold must be between 0 and 1")
     y_pred = (predict_score(model, X) >= threshold).astype(int)
-    return FairnessReport(group_metrics(y, y_pred, sensitive),
-                          fairness_differences(y, y_pred, sensitive), y_pred)
+    frames = _metric_frames(*_check(y, y_pred, sensitive))
+    return FairnessReport(_by_group(frames), _differences(frames), y_pred)
 
 
 def plot_group_metrics(by_group: pd.DataFrame, *, metrics=("selection_rate", "true_positive_rate",

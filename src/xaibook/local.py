@@ -404,16 +404,40 @@ def plot_shap_local(result: ShapResult, row, *, top: int = 10, title: str | None
     return (base + bars).properties(width=WIDTH, height=22 * len(data) + 10, title=titled(title, subtitle))
 
 
-def plot_shap_by_value(result: ShapResult, feature: str, *, bins: int = 8, title: str | None = None,
+def plot_shap_by_value(result, feature: str, *, bins: int = 8, title: str | None = None,
                        subtitle: str | None = None) -> alt.Chart:
-    """Average SHAP contribution of ``feature`` for each of its values (or quantile bins)."""
-    data = result.by_value(feature, bins=bins)
+    """Average SHAP contribution of ``feature`` for each of its values (or quantile bins).
+
+    ``result`` is a :class:`ShapResult`, or a dict ``{name: ShapResult}`` to
+    compare models (e.g. with and without a protected attribute) side by side.
+    """
+    if isinstance(result, ShapResult):
+        data = result.by_value(feature, bins=bins)
+        units = _units(result)
+        order = data["value"].tolist()
+        extra = {}
+    else:
+        if not result:
+            raise ValueError("give at least one ShapResult")
+        parts = [r.by_value(feature, bins=bins).assign(model=name) for name, r in result.items()]
+        data = pd.concat(parts, ignore_index=True)
+        units = ", ".join(dict.fromkeys(_units(r) for r in result.values()))
+        order = parts[0]["value"].tolist() + [v for p in parts[1:] for v in p["value"] if v not in
+                                              set(parts[0]["value"])]
+        names = list(result)
+        extra = {"yOffset": alt.YOffset("model:N", sort=names),
+                 "opacity": alt.Opacity("model:N", sort=names, title="Model",
+                                        scale=alt.Scale(range=[1.0, 0.45][:len(names)] or [1.0]))}
     data["direction"] = np.where(data["mean_shap"] >= 0, "up", "down")
     data["mean_shap"] = data["mean_shap"].round(4)
+    check_rows(data)
+    tooltip = ["value:N", alt.Tooltip("mean_shap:Q", format="+.3f"), "count:Q"]
+    if extra:
+        tooltip.append("model:N")
+    n = len(order) * (1 if not extra else len(result))
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("mean_shap:Q", title=f"Average SHAP value ({_units(result)})"),
-        y=alt.Y("value:N", sort=data["value"].tolist(), title=feature, axis=alt.Axis(labelLimit=200)),
-        color=signed_color(),
-        tooltip=["value:N", alt.Tooltip("mean_shap:Q", format="+.3f"), "count:Q"],
-    ).properties(width=WIDTH, height=22 * len(data) + 10,
+        x=alt.X("mean_shap:Q", title=f"Average SHAP value ({units})"),
+        y=alt.Y("value:N", sort=order, title=feature, axis=alt.Axis(labelLimit=200)),
+        color=signed_color(), tooltip=tooltip, **extra,
+    ).properties(width=WIDTH, height=max(60, (22 if not extra else 14) * n + 10),
                  title=titled(title or f"How the model uses {feature}", subtitle))

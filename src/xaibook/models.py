@@ -22,6 +22,8 @@ API
 ``evaluate(models, X, y, *, threshold=0.5)``
     One row per model, one column per metric (accuracy as a fraction, ROC AUC,
     Brier score, ...; R², MAE and RMSE for regression).
+``bootstrap_metrics(model, X, y, *, n_boot=500, level=0.95)``
+    Percentile bootstrap intervals of test metrics (small test sets are noisy).
 ``calibration_frame(models, X, y, *, n_bins=10)`` and ``plot_calibration(frame)``
     Reliability curves: predicted probability against observed frequency.
 ``predict_score(model, X)``
@@ -64,7 +66,7 @@ from .charts import PALETTE, WIDTH, check_frame, titled
 __all__ = [
     "TASKS", "split_xy", "fill_missing", "train_test_split_frame", "categorical_columns",
     "make_preprocessor", "make_linear_pipeline", "make_boosting_pipeline", "evaluate",
-    "calibration_frame", "plot_calibration", "predict_score", "task_of", "check_model_input",
+    "bootstrap_metrics", "calibration_frame", "plot_calibration", "predict_score", "task_of", "check_model_input",
     "check_target", "EncodedFeatures", "encoded_features", "FrameCodec", "CodedModel",
     "SerialLogisticRegression", "SerialHistGradientBoostingClassifier",
     "SerialHistGradientBoostingRegressor",
@@ -403,6 +405,59 @@ def evaluate(models, X, y, *, threshold: float = 0.5) -> pd.DataFrame:
             }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "model"
+    return out
+
+
+def bootstrap_metrics(model, X, y, *, metrics=("accuracy", "roc_auc"), n_boot: int = 500,
+                      level: float = 0.95, threshold: float = 0.5, random_state: int = 0) -> pd.DataFrame:
+    """Percentile bootstrap intervals for test-set metrics of one fitted binary classifier.
+
+    The test rows are resampled with replacement ``n_boot`` times (the model
+    is not refitted), which shows how much a metric could move with another
+    test sample of the same size.
+
+    Parameters
+    ----------
+    metrics : iterable of {"accuracy", "balanced_accuracy", "roc_auc", "brier"}
+    level : float
+        Coverage of the interval (0.95: from the 2.5th to the 97.5th percentile).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``metric``; columns ``estimate`` (on the full test set), ``low``, ``high``.
+    """
+    funcs = {
+        "accuracy": lambda t, s: skm.accuracy_score(t, s >= threshold),
+        "balanced_accuracy": lambda t, s: skm.balanced_accuracy_score(t, s >= threshold),
+        "roc_auc": skm.roc_auc_score,
+        "brier": skm.brier_score_loss,
+    }
+    unknown = [m for m in metrics if m not in funcs]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {sorted(funcs)}")
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    Xc = check_model_input(model, X, allow_nan=True)
+    if task_of(model) != "classification":
+        raise ValueError("bootstrap_metrics needs a binary classifier")
+    yy = check_target(y, Xc, task="classification")
+    score = predict_score(model, Xc)
+    rng = np.random.default_rng(random_state)
+    rows = {}
+    samples = {m: [] for m in metrics}
+    for _ in range(int(n_boot)):
+        idx = rng.integers(0, len(yy), len(yy))
+        if len(np.unique(yy[idx])) < 2:
+            continue
+        for m in metrics:
+            samples[m].append(funcs[m](yy[idx], score[idx]))
+    alpha = (1 - level) / 2
+    for m in metrics:
+        low, high = np.quantile(samples[m], [alpha, 1 - alpha])
+        rows[m] = {"estimate": funcs[m](yy, score), "low": low, "high": high}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "metric"
     return out
 
 
