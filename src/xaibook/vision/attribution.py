@@ -303,9 +303,10 @@ def gradcam(model, images, labels, *, layer=None, plus_plus: bool = False,
     numpy.ndarray
         ``(n, h, w)``, non-negative (the CAM goes through a ReLU).
     """
-    from tf_keras_vis.gradcam import Gradcam
-    from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
-    from tf_keras_vis.utils.scores import CategoricalScore
+    with quiet():  # tf-keras-vis imports a deprecated scipy namespace
+        from tf_keras_vis.gradcam import Gradcam
+        from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+        from tf_keras_vis.utils.scores import CategoricalScore
 
     x, y = _prepare(model, images, labels)
     net = logits_model(model)
@@ -341,7 +342,8 @@ def shap_all_classes(model, images, background, *, n_samples: int = 64,
     numpy.ndarray
         ``(n, h, w, c, k)``: per pixel, channel and class.
     """
-    import shap
+    with quiet():
+        import shap
 
     x = _batch(model, images)
     bg = _batch(model, background)
@@ -442,7 +444,8 @@ def lime_map(model, images, labels, *, num_samples: int = 1000, seed: int = 0,
     """
     from unittest import mock
 
-    from lime import lime_image
+    with quiet():
+        from lime import lime_image
 
     x, y = _prepare(model, images, labels)
     if num_samples < 10:
