@@ -5,6 +5,9 @@ Copies the book's sources (tracked and untracked-but-not-ignored files, plus
 the vendored browser libraries) into a scratch folder, so neither the
 developer's ``_build`` nor other work is touched, and there measures:
 
+The builds import the scratch copy of ``src/xaibook`` (``PYTHONPATH``), so
+the measurement is of one snapshot even while the repository changes.
+
 1. **cold build**: empty ``_build`` (no jupyter-cache, no doctrees), data
    present (``XAIBOOK_DATA_MIRROR`` / the data cache, as for ``make book``);
 2. **no-op rebuild**: the same command again;
@@ -75,7 +78,7 @@ def _tree_rss(proc) -> int:
     return total
 
 
-def run_build(cmd: list[str], cwd: Path, log: Path) -> dict:
+def run_build(cmd: list[str], cwd: Path, log: Path, env: dict | None = None) -> dict:
     """Run one build; returns wall seconds, peak tree RSS, exit code, output."""
     try:
         import psutil
@@ -84,7 +87,7 @@ def run_build(cmd: list[str], cwd: Path, log: Path) -> dict:
     start = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         peak = 0
         done = threading.Event()
 
@@ -220,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--quick", action="store_true", help="only the first cold build and sizes")
     ap.add_argument("--json", type=Path, help="also write all measurements here")
+    ap.add_argument("--toc", type=Path, help="use this _toc.yml instead of the repository's")
     ap.add_argument("--build-cmd", default=None,
                     help="build command (default: jupyter-book build . -W -n --keep-going)")
     args = ap.parse_args(argv)
@@ -233,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="xaibook-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     make_workspace(work)
+    if args.toc:
+        shutil.copy(args.toc, work / "_toc.yml")
     build = work / "_build"
     logs = work / "_bench_logs"
     logs.mkdir(exist_ok=True)
@@ -252,11 +258,16 @@ def main(argv: list[str] | None = None) -> int:
         "chapter": chapter, "steps": {},
     }
     print(f"benchmark: building in {work} ({results['machine']})", file=sys.stderr)
+    # The builds (and their kernels) import the workspace's copy of xaibook,
+    # so edits made meanwhile in the repository do not change the fingerprint
+    # and re-execute chapters in the middle of the benchmark.
+    frozen = {"PYTHONPATH": os.pathsep.join(filter(None, [str(work / "src"),
+                                                            os.environ.get("PYTHONPATH")]))}
 
     def step(name: str) -> dict:
         print(f"benchmark: {name} ...", file=sys.stderr, flush=True)
         t0 = time.time()
-        r = run_build(cmd, work, logs / f"{name}.log")
+        r = run_build(cmd, work, logs / f"{name}.log", env=frozen)
         r["reread"] = reread_docs(r["output"])
         r["executed"] = executed_notebooks(build / ".jupyter_cache", t0)
         del r["output"]
