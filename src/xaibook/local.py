@@ -254,17 +254,22 @@ class ShapResult:
 
         Returns ``value``, ``mean_shap``, ``count``; shows *how* the model uses
         a feature, e.g. what being female adds or removes on average.
+        Categories are sorted by ``mean_shap``; numeric bins (labelled
+        ``"low to high"``, the lower bound excluded) stay in order.
         """
         if feature not in self.values.columns:
             raise KeyError(f"'{feature}' is not an explained feature")
         x = self.data[feature]
         if feature in categorical_columns(self.data) or x.nunique() <= bins:
-            key = x.astype(str)
-        else:
-            key = pd.qcut(x, bins, duplicates="drop").astype(str)
-        df = pd.DataFrame({"value": key.to_numpy(), "shap": self.values[feature].to_numpy()})
-        out = df.groupby("value", sort=False).agg(mean_shap=("shap", "mean"), count=("shap", "size"))
-        return out.reset_index().sort_values("mean_shap", ignore_index=True)
+            df = pd.DataFrame({"value": x.astype(str).to_numpy(), "shap": self.values[feature].to_numpy()})
+            out = df.groupby("value", sort=False).agg(mean_shap=("shap", "mean"), count=("shap", "size"))
+            return out.reset_index().sort_values("mean_shap", ignore_index=True)
+        cut = pd.qcut(x, bins, duplicates="drop")
+        df = pd.DataFrame({"bin": cut.to_numpy(), "shap": self.values[feature].to_numpy()})
+        out = df.groupby("bin", observed=True).agg(mean_shap=("shap", "mean"), count=("shap", "size"))
+        labels = [f"{iv.left:.4g} to {iv.right:.4g}" for iv in out.index]
+        return pd.DataFrame({"value": labels, "mean_shap": out["mean_shap"].to_numpy(),
+                             "count": out["count"].to_numpy()})
 
 
 def _final_kind(final) -> str:
