@@ -43,7 +43,6 @@ import ast
 import hashlib
 import importlib.metadata
 import json
-import importlib.util
 import os
 import re
 import sys
