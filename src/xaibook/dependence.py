@@ -354,11 +354,14 @@ def pdpbox_isolate(model, X, feature: str, *, num_grid_points: int = 10, n_ice: 
 
 
 def pdpbox_target_plot(X, y, feature: str, *, num_grid_points: int = 10, dpi: int = 80,
-                       figsize=(8, 5), title: str | None = None) -> PdpboxResult:
+                       figsize=(8, 5), title: str | None = None,
+                       target_name: str = "target") -> PdpboxResult:
     """pdpbox's target plot: the observed average target per bucket of ``feature``.
 
     This is the data's answer (no model involved): compare it with
     :func:`pdpbox_predict_plot` and with the partial dependence.
+    ``target_name`` labels the target axis; the returned frame calls the
+    average ``target`` whatever the label.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, not {type(X).__name__}")
@@ -367,19 +370,21 @@ def pdpbox_target_plot(X, y, feature: str, *, num_grid_points: int = 10, dpi: in
     data = _floats(X[[feature]].copy())
     if data[feature].isna().any():
         raise ValueError(f"feature '{feature}' has missing values")
-    data["__target__"] = np.asarray(y, dtype=float)
+    if target_name in data.columns:
+        raise ValueError(f"target_name {target_name!r} clashes with the feature's name")
+    data[target_name] = np.asarray(y, dtype=float)
     is_cat = feature in categorical_columns(X)
     from pdpbox import info_plots
     with _quiet():
         if is_cat:
             view, names, _, _ = _onehot_view(data, feature)
-            obj = info_plots.TargetPlot(view, names, feature, "__target__")
+            obj = info_plots.TargetPlot(view, names, feature, target_name)
         else:
-            obj = info_plots.TargetPlot(data, feature, feature, "__target__",
+            obj = info_plots.TargetPlot(data, feature, feature, target_name,
                                         num_grid_points=num_grid_points)
         fig, _, summary = obj.plot(engine="matplotlib", dpi=dpi, figsize=figsize, ncols=1,
                               plot_params=dict(_STYLE))
-    return PdpboxResult(_finish(fig, title, is_cat), summary.rename(columns={"__target__": "target"}), obj)
+    return PdpboxResult(_finish(fig, title, is_cat), summary.rename(columns={target_name: "target"}), obj)
 
 
 def pdpbox_predict_plot(model, X, feature: str, *, num_grid_points: int = 10, dpi: int = 80,
