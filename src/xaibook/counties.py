@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import altair as alt
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -35,6 +36,7 @@ __all__ = [
     "DEMOGRAPHIC_FEATURES", "PAST_VOTE_FEATURES", "LEAKY_FEATURES", "FEATURE_LABELS",
     "TARGET", "TARGET_LABEL", "CountyTable", "CVResult", "UniformSwingRegressor",
     "SCHEMES", "county_table", "unreliable_counties", "feature_set", "cross_validate_counties",
+    "between_state_share", "ecological_bounds", "plot_cv_scores",
 ]
 
 # readable name -> (source column in load_elections(), label for charts)
@@ -337,3 +339,94 @@ def cross_validate_counties(model, table: CountyTable, features="demographic", *
                                        "predicted": predicted, "residual": y[test] - predicted}))
     predictions = pd.concat(preds, ignore_index=True)
     return CVResult(scores=pd.DataFrame(scores), predictions=predictions)
+
+
+_SCHEME_LABELS = {"county": "held-out counties", "state": "held-out states"}
+
+
+def plot_cv_scores(results: dict, *, title: str = "Accuracy on data the model never saw",
+                   subtitle: str | None = "R² of each cross-validation fold; bars: pooled out-of-fold R²"):
+    """Fold-by-fold R² of several models under both validation schemes.
+
+    Parameters
+    ----------
+    results : dict of {str: CVResult}
+        Model name to its :func:`cross_validate_counties` result.
+
+    Returns
+    -------
+    altair.LayerChart
+        Bars of pooled R², dots for folds; one row per model, colour by scheme.
+    """
+    from .charts import PALETTE, titled
+
+    if not isinstance(results, dict) or not results or \
+            not all(isinstance(r, CVResult) for r in results.values()):
+        raise TypeError("results must be a non-empty dict of {model name: CVResult}")
+    folds = pd.concat([r.scores.assign(model=name) for name, r in results.items()], ignore_index=True)
+    pooled = pd.concat([r.summary().reset_index().assign(model=name) for name, r in results.items()],
+                       ignore_index=True)
+    for frame in (folds, pooled):
+        frame["validation"] = frame["scheme"].map(_SCHEME_LABELS)
+    order = list(results)
+    low = float(min(0.0, folds["r2"].min()))
+    y = alt.Y("model:N", sort=order, title=None)
+    y_offset = alt.YOffset("validation:N", sort=list(_SCHEME_LABELS.values()))
+    color = alt.Color("validation:N", sort=list(_SCHEME_LABELS.values()),
+                      scale=alt.Scale(range=PALETTE[:2]), legend=alt.Legend(title="Validation", orient="bottom"))
+    x = alt.X("r2:Q", title="R² (1 = perfect, 0 = predicting the mean)", scale=alt.Scale(domain=[low, 1]))
+    bars = alt.Chart(pooled[["model", "validation", "r2", "mae"]]).mark_bar(opacity=0.35).encode(
+        x=x, y=y, yOffset=y_offset, color=color,
+        tooltip=["model", "validation", alt.Tooltip("r2:Q", title="pooled R²", format=".3f"),
+                 alt.Tooltip("mae:Q", title="MAE, points", format=".2f")])
+    dots = alt.Chart(folds[["model", "validation", "fold", "r2"]]).mark_point(filled=True, size=45).encode(
+        x=x, y=y, yOffset=y_offset, color=color,
+        tooltip=["model", "validation", "fold", alt.Tooltip("r2:Q", title="fold R²", format=".3f")])
+    return alt.layer(bars, dots).properties(title=titled(title, subtitle), width=380,
+                                            height=alt.Step(16))
+
+
+def between_state_share(predictions: pd.DataFrame, column: str = "residual") -> float:
+    """Share of the variance of ``column`` that lies between states (0 to 1).
+
+    The R² of state means: 0 when every state's counties average the same,
+    1 when counties of a state are all alike. Large for residuals means the
+    model's errors are shared by neighbours, i.e. spatial dependence the
+    features do not capture.
+    """
+    if not isinstance(predictions, pd.DataFrame) or not {"state", column} <= set(predictions.columns):
+        raise ValueError(f"predictions must be a DataFrame with columns 'state' and {column!r}")
+    values = predictions[column].astype(float)
+    if len(values) < 2 or values.isna().any():
+        raise ValueError(f"{column!r} needs at least two values and no missing ones")
+    total = float(((values - values.mean()) ** 2).sum())
+    if total == 0:
+        raise ValueError(f"{column!r} is constant: no variance to split")
+    means = values.groupby(predictions["state"]).transform("mean")
+    return float(((means - values.mean()) ** 2).sum() / total)
+
+
+def ecological_bounds(group_share, outcome_share) -> pd.DataFrame:
+    """What aggregate data allow about a group's behaviour (the method of bounds).
+
+    If a fraction ``g`` of a county belongs to a group and a fraction ``r``
+    of the county voted one way, the fraction of the group that voted that
+    way can be anything in ``[max(0, (r - (1 - g)) / g), min(1, r / g)]``
+    with no further assumption (Duncan and Davis, 1953). Fractions in [0, 1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lower``, ``upper`` and ``width`` (``upper - lower``), NaN where ``g`` is 0.
+    """
+    g = np.asarray(group_share, dtype=float)
+    r = np.asarray(outcome_share, dtype=float)
+    if g.shape != r.shape:
+        raise ValueError(f"group_share and outcome_share differ in shape: {g.shape} vs {r.shape}")
+    for name, v in (("group_share", g), ("outcome_share", r)):
+        if np.any((v < 0) | (v > 1)):
+            raise ValueError(f"{name} must be fractions in [0, 1] (did you pass percentages?)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower = np.where(g > 0, np.maximum(0.0, (r - (1 - g)) / g), np.nan)
+        upper = np.where(g > 0, np.minimum(1.0, r / g), np.nan)
+    return pd.DataFrame({"lower": lower, "upper": upper, "width": upper - lower})

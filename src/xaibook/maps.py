@@ -13,8 +13,8 @@ Only ``fips`` and the plotted columns of the values frame enter the chart.
 
 Use :func:`county_maps` for any set of panels, :func:`prediction_maps` for the
 usual actual / predicted / residual trio. Shares use one sequential scale
-(0–100 %); residuals use a diverging scale centred on zero (red: more
-Republican than predicted, blue: less).
+(0–100 %, blue to red through white at 50 %); residuals use a diverging
+scale centred on zero (red: more Republican than predicted, blue: less).
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-__all__ = ["MapPanel", "county_maps", "prediction_maps", "residual_limit", "subset_topology"]
+from .charts import titled
+
+__all__ = ["MapPanel", "MapCoverage", "county_maps", "map_coverage", "prediction_maps", "residual_limit",
+           "subset_topology"]
 
 _KINDS = ("share", "residual")
 
@@ -42,7 +45,7 @@ class MapPanel:
     title : str
         Panel title.
     kind : {"share", "residual"}
-        ``"share"``: sequential colours over ``domain`` (default 0–100).
+        ``"share"``: blue-to-red over ``domain`` (default 0–100), white at its middle.
         ``"residual"``: diverging colours, symmetric around zero.
     label : str
         Legend and tooltip title (defaults to ``title``).
@@ -78,6 +81,53 @@ def residual_limit(residuals, quantile: float = 0.98) -> float:
         raise ValueError(f"quantile must be in (0, 1], got {quantile}")
     limit = float(np.quantile(values, quantile))
     return float(max(np.ceil(limit), 1.0))
+
+
+@dataclass(frozen=True)
+class MapCoverage:
+    """How a set of FIPS codes matches the shapes of a TopoJSON object.
+
+    Attributes
+    ----------
+    n_values : int
+        Distinct FIPS codes given.
+    n_shapes : int
+        Shapes (with a geometry) in the object.
+    without_shape : list of int
+        FIPS codes that have no shape: their values cannot be drawn.
+    without_value : list of int
+        Shapes with no value: drawn grey.
+    """
+
+    n_values: int
+    n_shapes: int
+    without_shape: list
+    without_value: list
+
+    @property
+    def n_drawn(self) -> int:
+        """Values that get a coloured shape."""
+        return self.n_values - len(self.without_shape)
+
+
+def map_coverage(fips, topology: dict, feature: str = "counties") -> MapCoverage:
+    """Which FIPS codes the map can draw, and which shapes will stay grey.
+
+    The map and the data come from different sources and years: for example
+    the vega-datasets map merges Virginia's independent cities into the
+    surrounding counties and still has Alaska's pre-2008 boroughs. Check
+    before drawing, and say in the text what the map cannot show.
+    """
+    if not isinstance(topology, dict) or feature not in topology.get("objects", {}):
+        raise ValueError(f"topology must be a TopoJSON dict with the object {feature!r}")
+    codes = pd.Series(fips)
+    if codes.isna().any():
+        raise ValueError("fips has missing values")
+    codes = set(codes.astype("int64"))
+    shapes = {int(g["id"]) for g in topology["objects"][feature].get("geometries", [])
+              if g.get("type") and g.get("id") is not None}
+    return MapCoverage(n_values=len(codes), n_shapes=len(shapes),
+                       without_shape=sorted(codes - shapes), without_value=sorted(shapes - codes))
 
 
 def _check_topology(topology) -> None:
@@ -190,7 +240,9 @@ def _panel(panel: MapPanel, values: pd.DataFrame, sources: dict, tooltip: list[s
             domain = [-limit, limit]
         scale = alt.Scale(scheme="redblue", reverse=True, domain=domain, domainMid=0, clamp=True)
     else:
-        scale = alt.Scale(scheme="orangered", domain=list(panel.domain or (0, 100)), clamp=True)
+        low, high = panel.domain or (0, 100)
+        scale = alt.Scale(scheme="redblue", reverse=True, domain=[low, high],
+                          domainMid=(low + high) / 2, clamp=True)
     fields = list(dict.fromkeys([panel.column, *tooltip]))
     background = alt.Chart(sources["states"]).mark_geoshape(
         fill="#e6e6e6", stroke=None).project(type="albersUsa")
@@ -200,7 +252,8 @@ def _panel(panel: MapPanel, values: pd.DataFrame, sources: dict, tooltip: list[s
         alt.datum[panel.column] != None  # noqa: E711  (Vega expression, not Python)
     ).encode(
         color=alt.Color(f"{panel.column}:Q", scale=scale,
-                        legend=alt.Legend(title=label, orient="bottom", gradientLength=min(width - 40, 220))),
+                        legend=alt.Legend(title=label, orient="bottom", titleLimit=width,
+                                          gradientLength=min(width - 40, 220))),
         tooltip=[alt.Tooltip(f"{c}:N" if c != panel.column else f"{c}:Q",
                              title=label if c == panel.column else c.replace("_", " "),
                              **({"format": ".1f"} if c == panel.column else {}))
@@ -214,7 +267,7 @@ def _panel(panel: MapPanel, values: pd.DataFrame, sources: dict, tooltip: list[s
 
 def county_maps(values: pd.DataFrame, panels, *, topology, columns: int = 2, width: int = 340,
                 height: int = 220, tooltip=("county",), title: str | None = None,
-                decimals: int = 1) -> alt.ConcatChart:
+                subtitle: str | None = None, decimals: int = 1) -> alt.ConcatChart:
     """Several county choropleths in one chart, sharing one copy of the map.
 
     Parameters
@@ -232,8 +285,8 @@ def county_maps(values: pd.DataFrame, panels, *, topology, columns: int = 2, wid
         Size of each panel, in pixels.
     tooltip : sequence of str
         Extra columns shown on hover (e.g. county name).
-    title : str, optional
-        Title of the whole chart.
+    title, subtitle : str, optional
+        Title (and subtitle) of the whole chart.
     decimals : int
         Values are rounded to this many decimals (smaller pages).
 
@@ -255,7 +308,7 @@ def county_maps(values: pd.DataFrame, panels, *, topology, columns: int = 2, wid
     chart = alt.concat(*charts, columns=columns).resolve_scale(color="independent")
     chart = chart.configure_view(stroke=None)
     if title:
-        chart = chart.properties(title=alt.Title(title, anchor="start", fontSize=15))
+        chart = chart.properties(title=titled(title, subtitle))
     return chart
 
 
@@ -284,7 +337,7 @@ def prediction_maps(predictions: pd.DataFrame, *, topology, actual: str = "actua
                                       if c in predictions]))
     panels = [
         MapPanel(actual, "Actual", "share", label),
-        MapPanel(predicted, "Predicted", "share", f"Predicted {label[0].lower()}{label[1:]}"),
+        MapPanel(predicted, "Predicted", "share", "Predicted share, %"),
         MapPanel(residual, "Residual (actual − predicted)", "residual", "Residual, points",
                  (-limit, limit)),
         *[MapPanel(p.column, p.title, p.kind, p.label, p.domain or ((-limit, limit) if p.kind == "residual" else None))
