@@ -11,7 +11,7 @@ export XAIBOOK_DATA_MIRROR
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup data book test test-all clean-book clean
+.PHONY: setup data book test slides check-site check-binder check-slides bench clean-book clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; the pinned environment needs Python 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -28,6 +28,22 @@ data: setup  ## fetch and verify every dataset (cache: ~/.cache/xaibook)
 
 book: data  ## execute the chapters and build the HTML site in _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/xaibook notebooks --site _build/html
+
+slides: setup  ## offline reveal.js decks of every chapter in _build/slides (after make book)
+	$(BIN)/xaibook slides
+
+check-site:  ## browser test of the built site, network off (after make book)
+	scripts/check_site.sh _build/html
+
+check-binder: setup  ## run binder/postBuild in a fresh venv, execute chapters as notebooks
+	bash scripts/check_binder.sh
+
+check-slides: setup  ## build decks, print one, open them in headless Chromium offline
+	bash scripts/check_slides.sh
+
+bench: setup  ## build benchmark: prints the README's table
+	$(BIN)/python benchmarks/build_benchmark.py
 
 test: setup  ## the test suite (needs the datasets for tests marked slow)
 	$(BIN)/python -m pytest -p no:cacheprovider

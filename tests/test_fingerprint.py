@@ -44,6 +44,8 @@ def test_fingerprint_tracks_content_and_versions(tmp_path):
     before = fingerprint([tmp_path])
     (tmp_path / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"junk")
     assert fingerprint([tmp_path]) == before
+    (tmp_path / "slides.py").write_text("# tooling, not a chapter dependency\n")
+    assert fingerprint([tmp_path]) == before
 
 
 def test_default_fingerprint_covers_the_package():

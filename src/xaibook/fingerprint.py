@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["fingerprint", "PACKAGE_DIR", "TRACKED_DISTRIBUTIONS"]
+__all__ = ["fingerprint", "PACKAGE_DIR", "TRACKED_DISTRIBUTIONS", "TOOLING"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -25,6 +25,9 @@ TRACKED_DISTRIBUTIONS = (
     "tensorflow", "keras", "tf-keras-vis", "altair", "fairlearn", "myst-nb",
 )
 _SUFFIXES = {".py", ".json", ".csv", ".txt", ".toml", ".yml", ".yaml"}
+#: Package modules that no chapter output depends on (tooling around the book):
+#: editing them must not re-execute every chapter.
+TOOLING = frozenset({"cli.py", "datacli.py", "sitecheck.py", "slides.py", "notebooks.py"})
 
 
 def _files(paths: Iterable[Path]):
@@ -35,7 +38,8 @@ def _files(paths: Iterable[Path]):
         elif root.is_dir():
             for path in sorted(root.rglob("*")):
                 if (path.is_file() and path.suffix in _SUFFIXES
-                        and "__pycache__" not in path.parts):
+                        and "__pycache__" not in path.parts
+                        and path.relative_to(root).as_posix() not in TOOLING):
                     yield path, path.relative_to(root).as_posix()
 
 
