@@ -77,3 +77,10 @@ def test_inclusive_directions_and_formats():
     table = detection_table([Detection("PI", 0.0, 7, rank), Detection("PI", 0.5, 2, rank)])
     grid = detection_grid(table)
     assert list(grid.loc["PI"]) == ["rank of the proxy ≤ 3", "7 ·", "2 ✔"]
+
+
+def test_custom_rule_text():
+    t = Threshold("colour share", 0.0, text="cannot show colour")
+    assert t.describe() == "cannot show colour"
+    grid = detection_grid(detection_table([Detection("Grad-CAM", 0.0, math.nan, t)]))
+    assert list(grid.loc["Grad-CAM"]) == ["cannot show colour", "n/a"]

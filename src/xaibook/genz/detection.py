@@ -38,6 +38,9 @@ class Threshold:
         why this cut-off (shown with the table).
     fmt : str
         format of the value and of statistics in tables (``"{:.0f}"`` for ranks).
+    text : str, optional
+        replaces the generated rule text (e.g. for a method that cannot
+        compute the statistic at all).
     """
 
     statistic: str
@@ -45,6 +48,7 @@ class Threshold:
     direction: str = "above"
     rationale: str = ""
     fmt: str = "{:.2f}"
+    text: str = ""
 
     def __post_init__(self):
         if self.direction not in _DIRECTIONS:
@@ -60,7 +64,9 @@ class Threshold:
         return {"above": x > v, "below": x < v, "at least": x >= v, "at most": x <= v}[self.direction]
 
     def describe(self) -> str:
-        """E.g. ``"colour share of attribution > 0.60"``."""
+        """E.g. ``"colour share of attribution > 0.60"`` (or :attr:`text`)."""
+        if self.text:
+            return self.text
         return f"{self.statistic} {_DIRECTIONS[self.direction]} {self.fmt.format(self.value)}"
 
     def format(self, statistic: float) -> str:
