@@ -5,16 +5,19 @@ The map geometry is the US counties TopoJSON of the data layer
 Pass it either
 
 * as the ``dict`` itself: it is inlined **once** in the chart's top-level
-  ``datasets`` and shared by every panel, so a page works with no network
-  and no extra file (about 0.6 MB per chart: draw all panels in one chart); or
+  ``datasets`` (the counties and the states each as a compact string with
+  only their own arcs) and shared by every panel, so a page works with no
+  network and no extra file (about 0.75 MB per chart: draw all panels in one
+  chart); or
 * as a relative URL string to a copy served next to the page.
 
 Only ``fips`` and the plotted columns of the values frame enter the chart.
 
 Use :func:`county_maps` for any set of panels, :func:`prediction_maps` for the
-usual actual / predicted / residual trio. Shares use one sequential scale
-(0–100 %, blue to red through white at 50 %); residuals use a diverging
-scale centred on zero (red: more Republican than predicted, blue: less).
+usual actual / predicted / residual trio, and :func:`map_coverage` to find
+the counties a map cannot draw. Shares run from blue (0 %) through white
+(50 %) to red (100 %); residuals use a diverging scale centred on zero (red:
+more Republican than predicted, blue: less), clamped at a high quantile.
 """
 
 from __future__ import annotations
