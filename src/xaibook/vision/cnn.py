@@ -38,8 +38,8 @@ from ._tf import configure_tensorflow, keras, quiet
 __all__ = [
     "CACHE_VERSION", "CNNRecipe", "ENV_MODEL_DIR", "Evaluation", "FASHION_RECIPE",
     "FASHION_TRAINING", "LOGITS_LAYER", "PROBS_LAYER", "TrainedCNN", "TrainingSettings",
-    "build_cnn", "cache_key", "evaluate", "fashion_cnn", "load_or_train", "model_dir",
-    "preprocess", "train_cnn",
+    "build_cnn", "cache_key", "evaluate", "fashion_cnn", "layer_table", "load_or_train",
+    "model_dir", "preprocess", "settings_table", "train_cnn",
 ]
 
 #: Environment variable naming the folder for trained models.
@@ -136,7 +136,7 @@ class TrainingSettings:
         Seed of weights, dropout, shuffling and the validation split.
     """
 
-    epochs: int = 12
+    epochs: int = 16
     batch_size: int = 128
     learning_rate: float = 2e-3
     validation_size: int = 5_000
@@ -218,6 +218,24 @@ def build_cnn(recipe: CNNRecipe = FASHION_RECIPE, *, seed: int = 0, name: str = 
                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 103))(h)
     probs = layers.Activation("softmax", name=PROBS_LAYER)(logits)
     return keras.Model(inputs, probs, name=name)
+
+
+def layer_table(model) -> pd.DataFrame:
+    """One row per layer: name, type, output shape and number of weights."""
+    rows = []
+    for layer in model.layers:
+        shape = layer.output.shape if hasattr(layer, "output") else None
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output shape": "x".join(str(s) for s in shape[1:]) if shape else "",
+                     "weights": int(sum(int(np.prod(w.shape)) for w in layer.weights))})
+    return pd.DataFrame(rows)
+
+
+def settings_table(recipe: CNNRecipe, settings: TrainingSettings) -> pd.DataFrame:
+    """Recipe and training settings as one two-column table."""
+    rows = [("recipe", k, str(v)) for k, v in dataclasses.asdict(recipe).items()]
+    rows += [("training", k, str(v)) for k, v in dataclasses.asdict(settings).items()]
+    return pd.DataFrame(rows, columns=["part", "setting", "value"])
 
 
 def _check_training_data(recipe, images, labels):
