@@ -65,7 +65,8 @@ def map_grid(rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None 
     if bad:
         raise ValueError(f"kinds must be in {_KINDS}, got {bad}")
     n_rows = len(arrays)
-    head = (0.3 if title else 0.0) + (0.25 if col_labels is not None else 0.05)
+    lines = max((str(c).count("\n") + 1 for c in col_labels), default=0) if col_labels else 0
+    head = (0.3 if title else 0.0) + (0.05 + 0.13 * lines)
     width, height = cell * n_cols + 1.2, cell * n_rows + head
     fig = Figure(figsize=(width, height), dpi=dpi)
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
