@@ -257,7 +257,7 @@ def plot_group_metrics(by_group: pd.DataFrame, *, metrics=("selection_rate", "tr
         color_field = "model" if has_model else "group"
         domain = list(dict.fromkeys(data[color_field]))
         enc = dict(
-            x=alt.X("group:N", title=None, sort=groups, axis=alt.Axis(labelAngle=-30, labelLimit=110)),
+            x=alt.X("group:N", title="Group", sort=groups, axis=alt.Axis(labelAngle=-30, labelLimit=110)),
             y=alt.Y("value:Q", title="Rate", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(f"{color_field}:N", title=color_field.capitalize(),
                             scale=alt.Scale(domain=domain, range=(PALETTE * 3)[:len(domain)]),
