@@ -99,5 +99,7 @@ def test_plot_importance(model_and_data):
     spec = plot_importance(frame, title="T").to_dict()
     assert spec["title"]["text"] == "T"
     assert "Mean drop in accuracy" in str(spec)
+    auc = pd.concat([sklearn_permutation_importance(model, X, y, scoring="roc_auc", n_repeats=2)])
+    assert "Mean drop in ROC AUC" in str(plot_importance(auc).to_dict())
     with pytest.raises(ValueError, match="lacks"):
         plot_importance(frame.drop(columns="std"))

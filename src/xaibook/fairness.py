@@ -254,20 +254,20 @@ def plot_group_metrics(by_group: pd.DataFrame, *, metrics=("selection_rate", "tr
         data = long[long["attribute"] == attr]
         groups = list(dict.fromkeys(data["group"]))
         has_model = "model" in data
-        color_field = "model" if has_model else "group"
-        domain = list(dict.fromkeys(data[color_field]))
         enc = dict(
             x=alt.X("group:N", title="Group", sort=groups, axis=alt.Axis(labelAngle=-30, labelLimit=110)),
             y=alt.Y("value:Q", title="Rate", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color(f"{color_field}:N", title=color_field.capitalize(),
-                            scale=alt.Scale(domain=domain, range=(PALETTE * 3)[:len(domain)]),
-                            legend=alt.Legend() if has_model else None),
             tooltip=["group:N", "metric:N", alt.Tooltip("value:Q", format=".3f"), "count:Q"]
             + (["model:N"] if has_model else []),
         )
+        mark = {"color": PALETTE[0]}
         if has_model:
-            enc["xOffset"] = alt.XOffset("model:N", sort=domain)
-        chart = alt.Chart(data).mark_bar().encode(
+            models = list(dict.fromkeys(long["model"]))
+            enc["color"] = alt.Color("model:N", title="Model",
+                                     scale=alt.Scale(domain=models, range=(PALETTE * 3)[:len(models)]))
+            enc["xOffset"] = alt.XOffset("model:N", sort=models)
+            mark = {}
+        chart = alt.Chart(data).mark_bar(**mark).encode(
             **enc, column=alt.Column("metric:N", title=f"{attr}", sort=labels,
                                      header=alt.Header(labelFontWeight="bold")),
         ).properties(width=width, height=160)

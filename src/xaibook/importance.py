@@ -244,7 +244,9 @@ def plot_importance(frame: pd.DataFrame, *, top: int = 15,
     data["low"] = data["importance"] - data["std"]
     data["high"] = data["importance"] + data["std"]
     methods = list(dict.fromkeys(data["method"]))
-    scoring = ", ".join(dict.fromkeys(data["scoring"]))
+    names = {"roc_auc": "ROC AUC", "r2": "R²", "neg_mean_absolute_error": "−MAE",
+             "neg_root_mean_squared_error": "−RMSE", "balanced_accuracy": "balanced accuracy"}
+    scoring = ", ".join(names.get(s, s) for s in dict.fromkeys(data["scoring"]))
     x_title = x_title or f"Mean drop in {scoring} when shuffled"
     color = alt.Color("method:N", title="Method",
                       scale=alt.Scale(domain=methods, range=PALETTE[:len(methods)]))
