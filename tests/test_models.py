@@ -152,3 +152,17 @@ def test_bootstrap_metrics(data, fitted):
     pd.testing.assert_frame_equal(out, bootstrap_metrics(fitted[0], X, y, n_boot=200))
     with pytest.raises(ValueError, match="unknown metric"):
         bootstrap_metrics(fitted[0], X, y, metrics=["f1"])
+
+
+@pytest.mark.slow
+def test_german_credit_end_to_end():
+    from xaibook.datasets import load_german
+    from xaibook.fairness import fairness_report
+    german = load_german()
+    X, y = split_xy(german, "credit_risk", positive="good", drop=["sex"])
+    X_train, X_test, y_train, y_test = train_test_split_frame(X, y, test_size=0.3, random_state=0)
+    model = make_linear_pipeline(X_train).fit(X_train, y_train)
+    table = evaluate({"linear": model}, X_test, y_test)
+    assert 0.7 < table.loc["linear", "roc_auc"] < 0.95
+    rep = fairness_report(model, X_test, y_test, german.loc[X_test.index, ["sex"]].astype(str))
+    assert set(rep.by_group["group"]) == {"female", "male"}
