@@ -332,7 +332,7 @@ def run_image_experiment(data: ImageData, recipe: ImageRecipe = ImageRecipe(), *
         control = float(rows.loc[rows["strength"] == 0.0, "colour_share"].iloc[0])
         rule = Threshold("colour share", recipe.ratio * control, "above",
                          f"{recipe.ratio:g} × the share for the model trained without the cliché "
-                         f"({control:.2f})")
+                         f"({control:.3f})", fmt="{:.3f}")
         dets += [Detection(_NAMES[method], row.strength, row.colour_share, rule)
                  for row in rows.itertuples()]
     no_channel = Threshold("colour share", 0.0, "above", "one value per pixel",
@@ -341,3 +341,4 @@ def run_image_experiment(data: ImageData, recipe: ImageRecipe = ImageRecipe(), *
              for method in SPATIAL_METHODS for s in recipe.strengths]
     return ImageExperiment(recipe, accuracy, reference, shares, detection_table(dets), models,
                            explain, seconds)
+
