@@ -369,8 +369,8 @@ def shap_map(model, images, labels, *, background, n_samples: int = 64,
 
 # --------------------------------------------------------------------------- LIME
 
-def segment(image, *, method: str = "slic", n_segments: int = 40, compactness: float = 0.5,
-            sigma: float = 0.5, cell: int = 4) -> np.ndarray:
+def segment(image, *, method: str = "slic", n_segments: int = 30, compactness: float = 0.1,
+            sigma: float = 0.5, background: float | None = 0.0, cell: int = 4) -> np.ndarray:
     """Superpixels of one image, for LIME.
 
     Parameters
@@ -380,17 +380,22 @@ def segment(image, *, method: str = "slic", n_segments: int = 40, compactness: f
     method : {"slic", "grid"}
         ``"slic"``: SLIC superpixels that follow intensity edges (with a low
         ``compactness`` and little smoothing they fit a 28x28 image, where
-        LIME's default quickshift with kernel size 4 finds only a handful
-        of segments); ``"grid"``: square cells of ``cell`` pixels, which
+        LIME's default quickshift with kernel size 4 finds one or two
+        segments); ``"grid"``: square cells of ``cell`` pixels, which
         ignore the content.
-    n_segments, compactness, sigma : SLIC parameters.
+    n_segments, compactness, sigma : SLIC parameters (``n_segments`` is a
+        target, SLIC may return fewer or more).
+    background : float or None
+        For ``"slic"``: pixels whose value (every channel) is at most this
+        are background and form one segment, label 0; superpixels are drawn
+        only on the object. ``None`` segments the whole image.
     cell : int
         Side of the grid cells.
 
     Returns
     -------
     numpy.ndarray
-        ``(h, w)`` int labels starting at 0.
+        ``(h, w)`` int labels, consecutive from 0.
     """
     img = np.asarray(image, dtype=np.float64)
     if img.ndim == 3 and img.shape[-1] == 1:
@@ -409,8 +414,15 @@ def segment(image, *, method: str = "slic", n_segments: int = 40, compactness: f
 
     if img.ndim == 3 and np.allclose(img, img[..., :1]):  # LIME's grey-to-RGB copy
         img = img[..., 0]
-    return slic(img, n_segments=n_segments, compactness=compactness, sigma=sigma,
-                start_label=0, channel_axis=None if img.ndim == 2 else -1)
+    mask = None
+    if background is not None:
+        mask = (img > background) if img.ndim == 2 else (img > background).any(axis=-1)
+        if not mask.any():
+            return np.zeros(img.shape[:2], dtype=np.int64)
+    labels = slic(img, n_segments=n_segments, compactness=compactness, sigma=sigma,
+                  start_label=1, mask=mask, channel_axis=None if img.ndim == 2 else -1)
+    # consecutive labels from 0 (0 = background when a mask was used)
+    return np.unique(labels, return_inverse=True)[1].reshape(labels.shape).astype(np.int64)
 
 
 def lime_map(model, images, labels, *, num_samples: int = 1000, seed: int = 0,

@@ -23,7 +23,8 @@ _KINDS = ("image", "map", "signed")
 def map_grid(rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None = None,
              col_labels: Sequence[str] | None = None, title: str | None = None,
              cell: float = 1.15, dpi: int = 80, cmap: str = "inferno",
-             signed_cmap: str = "RdBu_r", boundaries: Mapping[str, np.ndarray] | None = None):
+             signed_cmap: str = "RdBu_r", boundaries: Mapping[str, np.ndarray] | None = None,
+             shared: Sequence[str] = ()):
     """A grid of images and maps: one row per entry of ``rows``.
 
     Parameters
@@ -43,6 +44,9 @@ def map_grid(rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None 
     boundaries : mapping of str to array, optional
         Row label to ``(n_cols, h, w)`` integer segments whose outlines are
         drawn on that row (e.g. LIME's superpixels).
+    shared : sequence of str
+        Rows whose maps share one scale (the row's largest absolute value)
+        instead of one scale per map, so that their strengths compare.
 
     Returns
     -------
@@ -77,6 +81,9 @@ def map_grid(rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None 
             shown = shown[..., 0] if shown.ndim == 4 and shown.shape[-1] == 1 else shown
             if shown.max() > 1:
                 shown = shown / 255.0
+        elif label in shared:
+            shown = normalize_maps(stack.reshape(1, -1, stack.shape[-1]),
+                                   signed=kind == "signed").reshape(stack.shape)
         else:
             shown = normalize_maps(stack, signed=kind == "signed")
         for c in range(n_cols):
