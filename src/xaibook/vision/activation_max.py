@@ -45,14 +45,26 @@ class ClassVisualization:
 
 
 def _seeded_jitter(jitter: int, rng: np.random.Generator):
-    from tf_keras_vis.activation_maximization.input_modifiers import InputModifier
+    with quiet():
+        from tf_keras_vis.activation_maximization.input_modifiers import InputModifier
 
     class SeededJitter(InputModifier):
-        """Roll the image by up to ``jitter`` pixels, drawn from ``rng``."""
+        """Shift the image to a random offset of at most ``jitter`` pixels.
+
+        tf-keras-vis applies input modifiers to the optimised image itself, so
+        its own ``Jitter`` makes the image drift in a random walk (and wrap
+        around). This one keeps track of the offset and draws each step's
+        *position* in ``[-jitter, jitter]``; :attr:`offset` undoes it.
+        """
+
+        offset = None
 
         def __call__(self, seed_input):
             ndim = len(seed_input.shape)
-            shift = tuple(int(s) for s in rng.integers(-jitter, jitter + 1, size=ndim - 2))
+            target = rng.integers(-jitter, jitter + 1, size=ndim - 2)
+            current = np.zeros(ndim - 2, dtype=int) if self.offset is None else self.offset
+            self.offset = target
+            shift = tuple(int(s) for s in target - current)
             return tf.roll(seed_input, shift=shift, axis=tuple(range(1, ndim - 1)))
 
     return SeededJitter()
@@ -80,7 +92,8 @@ def activation_maximization(model, classes, *, steps: int = 512, learning_rate: 
         Weights of the total-variation and L2-norm penalties (on the
         unconstrained values, see Notes).
     jitter : int
-        Largest random shift, in pixels, per step (0: none).
+        Largest random shift, in pixels, of the image at each step (0: none);
+        the returned images are shifted back.
     input_range : (float, float)
         Range of the model's inputs.
     start_logit : float
@@ -106,9 +119,10 @@ def activation_maximization(model, classes, *, steps: int = 512, learning_rate: 
     on ``z``: the L2 norm pulls towards mid-grey (off by default), total
     variation towards smooth images.
     """
-    from tf_keras_vis.activation_maximization import ActivationMaximization
-    from tf_keras_vis.activation_maximization.regularizers import Norm, TotalVariation2D
-    from tf_keras_vis.utils.scores import CategoricalScore
+    with quiet():  # tf-keras-vis imports its own deprecated modules
+        from tf_keras_vis.activation_maximization import ActivationMaximization
+        from tf_keras_vis.activation_maximization.regularizers import Norm, TotalVariation2D
+        from tf_keras_vis.utils.scores import CategoricalScore
 
     classes = [int(c) for c in np.atleast_1d(classes)]
     n_classes = int(model.output_shape[-1])
@@ -132,13 +146,17 @@ def activation_maximization(model, classes, *, steps: int = 512, learning_rate: 
     elif objective != "logit":
         raise ValueError(f"objective must be 'log_probability' or 'logit', got {objective!r}")
     wrapper = keras.Model(inputs, scores)
-    modifiers = [_seeded_jitter(jitter, rng)] if jitter else []
+    jitterer = _seeded_jitter(jitter, rng) if jitter else None
+    modifiers = [jitterer] if jitterer else []
     regularizers = [TotalVariation2D(weight=tv_weight), Norm(weight=l2_weight, p=2)]
     visualizer = ActivationMaximization(wrapper, clone=False)
     with quiet():
         z = visualizer(CategoricalScore(classes), seed_input=z0, input_range=(None, None),
                        input_modifiers=modifiers, regularizers=regularizers, steps=steps,
                        optimizer=keras.optimizers.Adam(learning_rate))
-        images = (low + (high - low) / (1 + np.exp(-np.asarray(z, np.float64)))).astype(np.float32)
+        z = np.asarray(z, np.float64)
+        if jitterer is not None and jitterer.offset is not None:  # undo the last shift
+            z = np.roll(z, tuple(-int(o) for o in jitterer.offset), axis=tuple(range(1, z.ndim - 1)))
+        images = (low + (high - low) / (1 + np.exp(-z))).astype(np.float32)
         probs = np.asarray(model(images, training=False))
     return ClassVisualization(images, tuple(classes), probs)

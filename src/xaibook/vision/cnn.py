@@ -461,7 +461,7 @@ class Evaluation:
         """The most frequent (true, predicted) mistakes, most frequent first."""
         conf = self.confusion()
         long = conf.stack().rename("count").reset_index()
-        long = long[long["true"] != long["predicted"]]
+        long = long[(long["true"] != long["predicted"]) & (long["count"] > 0)]
         long = long.assign(share_of_true=long["count"] / conf.sum(axis=1).loc[long["true"]].to_numpy())
         return (long.sort_values(["count", "true", "predicted"], ascending=[False, True, True])
                 .head(top).reset_index(drop=True))
