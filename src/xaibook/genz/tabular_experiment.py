@@ -85,13 +85,13 @@ class TabularRecipe:
     top_k: int = 3
     n_eval: int = 1000
     n_repeats: int = 3
-    n_pdp: int = 300
+    n_pdp: int = 200
     pdp_grid: int = 8
     n_shap: int = 200
     n_lime: int = 15
     lime_samples: int = 500
     n_audit: int = 300
-    audit_runs: int = 3
+    audit_runs: int = 2
     seed: int = 0
 
     def __post_init__(self):
