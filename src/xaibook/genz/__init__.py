@@ -7,6 +7,15 @@
     Plant a proxy bias of controllable strength in a tabular dataset.
 ``xaibook.genz.detection``
     Thresholds, the method × strength detection table and its prose.
+``xaibook.genz.colour_stats``
+    Colour share of an attribution map, colour-swap flip rate, accuracy by condition.
+``xaibook.genz.image_experiment``
+    One cached CNN per strength, Gen-Z accuracy, explainers' colour shares
+    (imports TensorFlow; not imported here).
+``xaibook.genz.tabular_experiment``
+    Planted proxy at several strengths: explainer ranks and group metrics.
+``xaibook.genz.plots``
+    The chapter's charts and the colour-swap figure.
 """
 
 from .detection import (Detection, Threshold, detection_grid, detection_table, join_names,
