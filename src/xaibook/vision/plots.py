@@ -164,7 +164,8 @@ def confusion_heatmap(confusion: pd.DataFrame, *, title: str = "Confusion matrix
     """Altair heatmap of a confusion matrix (rows: true class, columns: predicted).
 
     With ``normalize=True`` colours show the share of each true class; the
-    text shows the counts.
+    text shows the counts. The colour scale stops at the largest mistake
+    (off the diagonal), so the correct cells all look saturated.
     """
     import altair as alt
 
@@ -176,16 +177,20 @@ def confusion_heatmap(confusion: pd.DataFrame, *, title: str = "Confusion matrix
     totals = long.groupby("true")["count"].transform("sum")
     long["share"] = long["count"] / totals.where(totals > 0, 1)
     value = "share" if normalize else "count"
+    # The diagonal dwarfs the mistakes: cap the colour scale at the largest
+    # off-diagonal value so that the confusions show (the diagonal saturates).
+    off = long.loc[long["true"] != long["predicted"], value]
+    top = float(off.max()) if len(off) and off.max() > 0 else float(long[value].max() or 1)
     base = alt.Chart(long).encode(
         x=alt.X("predicted:N", sort=order, title="Predicted class"),
         y=alt.Y("true:N", sort=order, title="True class"))
     rect = base.mark_rect().encode(
-        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"),
-                        title="Share of true class" if normalize else "Count"),
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues", domain=[0, top], clamp=True),
+                        title=("Share of true class" if normalize else "Count") + " (capped)"),
         tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")])
     text = base.mark_text(fontSize=9).encode(
         text="count:Q",
-        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")))
+        color=alt.condition(alt.datum[value] > 0.6 * top, alt.value("white"), alt.value("black")))
     return (rect + text).properties(title=title, width=size, height=size)
 
 
