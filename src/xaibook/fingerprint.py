@@ -23,6 +23,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TRACKED_DISTRIBUTIONS = (
     "numpy", "pandas", "scikit-learn", "eli5", "lime", "shap", "fairml", "pdpbox",
     "tensorflow", "keras", "tf-keras-vis", "altair", "fairlearn", "myst-nb",
+    "scikit-image", "scipy", "matplotlib",
 )
 _SUFFIXES = {".py", ".json", ".csv", ".txt", ".toml", ".yml", ".yaml"}
 #: Package modules that no chapter output depends on (tooling around the book):
