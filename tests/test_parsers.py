@@ -166,3 +166,15 @@ def test_loader_end_to_end_with_fixture_mirror(data_env):
     data_env.publish("german/german.data", GERMAN.encode())
     with pytest.raises(SchemaError, match="expected 1,000 rows, found 2"):
         load_german()
+
+
+def test_unreadable_files_are_schema_errors(tmp_path):
+    empty = write(tmp_path, "empty.csv", "")
+    with pytest.raises(SchemaError, match="not a readable CSV file"):
+        parse_compas(empty)
+    with pytest.raises(SchemaError, match="not a space-separated German credit file"):
+        parse_german(empty)
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 50)
+    with pytest.raises(SchemaError):
+        parse_adult(binary)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .errors import SchemaError
 from .fetch import fetch_file
-from .schema import require_rows
+from .schema import read_table, require_rows
 
 __all__ = ["ADULT_COLUMNS", "ADULT_ROWS", "parse_adult", "load_adult"]
 
@@ -42,13 +42,11 @@ def parse_adult(path, *, expected_rows: int | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     source = f"Adult file {path}"
-    try:
-        frame = pd.read_csv(
-            path, header=None, names=ADULT_COLUMNS, skipinitialspace=True,
-            na_values="?", comment="|", skip_blank_lines=True, dtype=str,
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"{source}: not a comma-separated Adult file ({exc})") from None
+    frame = read_table(
+        path, source=source, what="a comma-separated Adult file", header=None,
+        names=ADULT_COLUMNS, skipinitialspace=True, na_values="?", comment="|",
+        skip_blank_lines=True, dtype=str,
+    )
     if frame.empty:
         raise SchemaError(f"{source}: no data rows")
     if frame["income"].isna().any():

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SchemaError
 from .fetch import fetch_file
-from .schema import require_columns, require_rows
+from .schema import read_table, require_columns, require_rows
 
 __all__ = ["COMPAS_ROWS", "COMPAS_COLUMNS", "parse_compas", "load_compas"]
 
@@ -37,10 +36,7 @@ def parse_compas(path, *, expected_rows: int | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     source = f"COMPAS file {path}"
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise SchemaError(f"{source}: not a readable CSV file ({exc})") from None
+    frame = read_table(path, source=source)
     require_columns(frame, COMPAS_COLUMNS, source=source)
     for col in _DATES:
         if col in frame:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .errors import SchemaError
 from .fetch import fetch_file
-from .schema import require_columns
+from .schema import read_table, require_columns
 
 __all__ = [
     "RESULT_COLUMNS", "JoinReport", "parse_results", "parse_county_facts",
@@ -42,10 +42,7 @@ def readable_name(description: str) -> str:
 def parse_results(path) -> pd.DataFrame:
     """Parse the county results file; ``fips`` is the integer county code."""
     source = f"election results file {path}"
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise SchemaError(f"{source}: not a readable CSV file ({exc})") from None
+    frame = read_table(path, source=source)
     require_columns(frame, RESULT_COLUMNS, source=source)
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("Unnamed")])
     frame = frame.rename(columns={"combined_fips": "fips"})
@@ -64,11 +61,8 @@ def parse_county_facts(path, dictionary_path) -> tuple[pd.DataFrame, dict[str, s
         ``{code: readable_name}`` for every renamed column.
     """
     source = f"county facts file {path}"
-    try:
-        facts = pd.read_csv(path)
-        dictionary = pd.read_csv(dictionary_path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise SchemaError(f"{source}: not a readable CSV file ({exc})") from None
+    facts = read_table(path, source=source)
+    dictionary = read_table(dictionary_path, source=f"county facts dictionary {dictionary_path}")
     require_columns(dictionary, ["column_name", "description"],
                     source=f"county facts dictionary {dictionary_path}")
     require_columns(facts, ["fips", "area_name", "state_abbreviation"], source=source)

@@ -156,6 +156,17 @@ def fetch_file(key: str) -> Path:
     return _fetch_plain(entry)
 
 
+def _cached_ok(target: Path, entry: RemoteFile, attempts: list[str]) -> bool:
+    """Whether the cached copy is verified; if not, record why in ``attempts``."""
+    if not target.is_file():
+        attempts.append(f"cache {target}: absent")
+        return False
+    if _sha256(target) == entry.sha256:
+        return True
+    attempts.append(f"cache {target}: wrong digest, will be replaced")
+    return False
+
+
 def _fetch_plain(entry: RemoteFile) -> Path:
     target = data_home() / entry.key
     sources: list[tuple[str, object, str]] = []
@@ -167,14 +178,10 @@ def _fetch_plain(entry: RemoteFile) -> Path:
     if not _offline():
         sources.append((f"network {entry.url}", _http(), "network"))
 
-    attempts = []
     mismatch = False
-    if target.is_file():
-        if _sha256(target) == entry.sha256:
-            return target
-        attempts.append(f"cache {target}: wrong digest, will be replaced")
-    else:
-        attempts.append(f"cache {target}: absent")
+    attempts: list[str] = []
+    if _cached_ok(target, entry, attempts):
+        return target
     if mirror is not None and not (mirror / entry.key).is_file():
         attempts.append(f"mirror {mirror / entry.key}: absent")
     elif mirror is None:
@@ -212,14 +219,10 @@ def _fashion_dir() -> Path:
 
 def _fetch_gzipped(entry: RemoteFile) -> Path:
     target = data_home() / entry.key
-    attempts = []
     mismatch = False
-    if target.is_file():
-        if _sha256(target) == entry.sha256:
-            return target
-        attempts.append(f"cache {target}: wrong digest, will be replaced")
-    else:
-        attempts.append(f"cache {target}: absent")
+    attempts: list[str] = []
+    if _cached_ok(target, entry, attempts):
+        return target
 
     gz_name = Path(entry.key).name + ".gz"
     local = []

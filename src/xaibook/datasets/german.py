@@ -8,7 +8,7 @@ import pandas as pd
 
 from .errors import SchemaError
 from .fetch import fetch_file
-from .schema import require_rows
+from .schema import read_table, require_rows
 
 __all__ = ["GERMAN_COLUMNS", "GERMAN_CODES", "GERMAN_ROWS", "parse_german", "load_german"]
 
@@ -75,10 +75,8 @@ def parse_german(path, *, expected_rows: int | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     source = f"German credit file {path}"
-    try:
-        raw = pd.read_csv(path, sep=" ", header=None, dtype=str)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise SchemaError(f"{source}: not a space-separated German credit file ({exc})") from None
+    raw = read_table(path, source=source, what="a space-separated German credit file",
+                     sep=" ", header=None, dtype=str)
     if raw.shape[1] != len(GERMAN_COLUMNS):
         raise SchemaError(
             f"{source}: expected {len(GERMAN_COLUMNS)} space-separated fields per row "

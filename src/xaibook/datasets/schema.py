@@ -8,7 +8,15 @@ import pandas as pd
 
 from .errors import SchemaError
 
-__all__ = ["require_columns", "require_rows"]
+__all__ = ["read_table", "require_columns", "require_rows"]
+
+
+def read_table(path, *, source: str, what: str = "a readable CSV file", **kwargs) -> pd.DataFrame:
+    """``pandas.read_csv`` that turns a parse failure into a :class:`SchemaError`."""
+    try:
+        return pd.read_csv(path, **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"{source}: not {what} ({exc})") from None
 
 
 def require_columns(frame: pd.DataFrame, expected: Iterable[str], *, source: str) -> None:
