@@ -149,8 +149,8 @@ def agreement_heatmap(agreement: pd.DataFrame, *, title: str = "Agreement betwee
     order = [str(c) for c in agreement.index]
     long = agreement.rename_axis(index="method_a", columns="method_b").stack().rename("value")
     long = long.reset_index().astype({"method_a": str, "method_b": str})
-    base = alt.Chart(long).encode(x=alt.X("method_b:N", sort=order, title=None),
-                                  y=alt.Y("method_a:N", sort=order, title=None))
+    base = alt.Chart(long).encode(x=alt.X("method_b:N", sort=order, title="Method"),
+                                  y=alt.Y("method_a:N", sort=order, title="Method"))
     rect = base.mark_rect().encode(
         color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True),
                         title="Rank correlation"),
