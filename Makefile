@@ -34,7 +34,7 @@ slides: setup  ## offline reveal.js decks of every chapter in _build/slides (aft
 	$(BIN)/xaibook slides
 
 check-site:  ## browser test of the built site, network off (after make book)
-	scripts/check_site.sh _build/html
+	scripts/check_site.sh _build/html -- --strict
 
 check-binder: setup  ## run binder/postBuild in a fresh venv, execute chapters as notebooks
 	bash scripts/check_binder.sh
