@@ -29,6 +29,8 @@ import pandas as pd
 from scipy.stats import norm
 from scipy.optimize import brentq
 
+from .checks import unit_interval
+
 __all__ = ["ProxyBias", "plant_proxy_bias", "expected_parity_difference", "proxy_threshold"]
 
 
@@ -67,23 +69,13 @@ class ProxyBias:
         return float(y[g == 1].mean() - y[g == 0].mean())
 
 
-def _unit_interval(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
-
-
 def proxy_threshold(base_rate: float, proxy_corr: float) -> float:
     """The ``q`` with ``P(proxy > q) = base_rate`` for the planted proxy's distribution.
 
     The proxy is an equal mixture of ``N(+r, 1 - r**2)`` and ``N(-r, 1 - r**2)``.
     """
-    base_rate = _unit_interval(base_rate, "base_rate")
-    r = _unit_interval(proxy_corr, "proxy_corr")
+    base_rate = unit_interval(base_rate, "base_rate")
+    r = unit_interval(proxy_corr, "proxy_corr")
     if base_rate in (0.0, 1.0):
         return float("inf") if base_rate == 0.0 else float("-inf")
     if r == 1.0:
@@ -111,8 +103,8 @@ def expected_parity_difference(strength: float, proxy_corr: float, base_rate: fl
     base_rate : float in (0, 1)
         positive rate of the real label (the proxy decision keeps it).
     """
-    s = _unit_interval(strength, "strength")
-    r = _unit_interval(proxy_corr, "proxy_corr")
+    s = unit_interval(strength, "strength")
+    r = unit_interval(proxy_corr, "proxy_corr")
     if r == 1.0:
         return s * 1.0 if base_rate == 0.5 else float("nan")
     q = proxy_threshold(base_rate, r)
@@ -156,8 +148,8 @@ def plant_proxy_bias(frame: pd.DataFrame, label: str, strength: float, *, seed: 
     for name in (group, proxy):
         if name in frame.columns:
             raise ValueError(f"column {name!r} already exists in frame; choose another name")
-    s = _unit_interval(strength, "strength")
-    r = _unit_interval(proxy_corr, "proxy_corr")
+    s = unit_interval(strength, "strength")
+    r = unit_interval(proxy_corr, "proxy_corr")
     if r == 1.0:
         raise ValueError("proxy_corr must be below 1 (a proxy equal to the group is the group)")
     if len(frame) == 0:

@@ -28,6 +28,8 @@ from typing import Mapping
 
 import numpy as np
 
+from .checks import unit_interval
+
 __all__ = [
     "PALETTE", "CLICHE", "GENZ_MODES", "TintedImages",
     "cliche_colours", "genz_colours", "tint", "make_cliched", "make_genz",
@@ -111,16 +113,6 @@ class TintedImages:
                              palette_rgb)
 
 
-def _check_strength(strength: float) -> float:
-    try:
-        strength = float(strength)
-    except (TypeError, ValueError):
-        raise TypeError(f"strength must be a number in [0, 1], got {strength!r}") from None
-    if not 0.0 <= strength <= 1.0:
-        raise ValueError(f"strength must be in [0, 1], got {strength}")
-    return strength
-
-
 def _check_labels(labels, cliche: Mapping[int, str], palette: tuple[str, ...]) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 1:
@@ -177,7 +169,7 @@ def cliche_colours(labels, strength: float, *, seed: int,
     numpy.ndarray of int, shape (n,)
         index into ``palette`` per image.
     """
-    strength = _check_strength(strength)
+    strength = unit_interval(strength, "strength")
     palette = tuple(palette)
     labels = _check_labels(labels, cliche, palette)
     rng = np.random.default_rng(seed)
@@ -267,7 +259,7 @@ def make_cliched(images, labels, strength: float, *, seed: int,
     colour = cliche_colours(labels, strength, seed=seed, cliche=cliche, palette=palette)
     rgb = _palette_array(palette, palette_rgb)
     return TintedImages(tint(grey, rgb[colour]), np.asarray(labels), colour, palette,
-                        f"cliched s={_check_strength(strength):g}", grey)
+                        f"cliched s={unit_interval(strength, 'strength'):g}", grey)
 
 
 def make_genz(images, labels, mode: str, *, seed: int,
