@@ -53,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from xaibook.sitecheck import _PageParser, find_pages  # noqa: E402
+from xaibook.book.sitecheck import _PageParser, find_pages  # noqa: E402
 
 MB = 1024 * 1024
 TARGETS = {"cold": 15 * 60, "noop": 30, "page": 2 * MB, "memory": 6 * 1024 * MB}

@@ -112,7 +112,7 @@ step "4. chapters as notebooks, top to bottom (jupyter nbconvert --execute)"
 if [ "$#" -gt 0 ]; then
   chapters=("$@")
 else
-  mapfile -t chapters < <("$VPY" -m xaibook.cli notebooks --list | awk -v b="$BUDGET" -F'\t' '
+  mapfile -t chapters < <("$VPY" -m xaibook.book.cli notebooks --list | awk -v b="$BUDGET" -F'\t' '
     NF == 2 && (b == "inf" || $2 + 0 <= b + 0) { print $1 } NF == 1 { unknown = unknown " " $1 }
     END { if (unknown != "") print "note: never executed by the book build, skipped:" unknown > "/dev/stderr" }')
   if [ "${#chapters[@]}" -eq 0 ]; then
@@ -121,7 +121,7 @@ else
   fi
 fi
 echo "chapters: ${chapters[*]}"
-"$VPY" -m xaibook.cli notebooks "${chapters[@]}" --no-outputs --out "$WORK/colab" >/dev/null
+"$VPY" -m xaibook.book.cli notebooks "${chapters[@]}" --no-outputs --out "$WORK/colab" >/dev/null
 mkdir -p "$WORK/executed"
 for chapter in "${chapters[@]}"; do
   nb=$(find "$WORK/colab" -name "$chapter.ipynb" | head -1)

@@ -5,7 +5,7 @@
 #
 # Installs Debian's Chromium if it is missing (no browser is ever downloaded by
 # a test tool), then serves SITE_DIR (default _build/html) on 127.0.0.1 and
-# visits every page with xaibook.sitecheck. Exits non-zero when any page makes
+# visits every page with xaibook.book.sitecheck. Exits non-zero when any page makes
 # a request off the machine, logs a console error, leaves a chart undrawn,
 # shows a traceback / warning / progress bar, or has a broken link.
 set -euo pipefail
@@ -35,4 +35,4 @@ if ! "$py" -c "import playwright" 2>/dev/null; then
   exit 2
 fi
 
-exec "$py" -m xaibook.sitecheck "$site" "$@"
+exec "$py" -m xaibook.book.sitecheck "$site" "$@"

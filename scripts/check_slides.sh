@@ -3,7 +3,7 @@
 #
 # 1. `xaibook slides` turns every chapter of _toc.yml into a reveal.js deck
 #    (from _build/jupyter_execute) and fails if any deck would load a script,
-#    style sheet, font or image from the network (xaibook.slides.check_offline);
+#    style sheet, font or image from the network (xaibook.book.slides.check_offline);
 #    the produced HTML is also grepped for http(s) URLs in <script>/<link> tags.
 # 2. One deck with --hide-code --pdf: no code in it, and a PDF with one page
 #    per slide through headless Chromium.

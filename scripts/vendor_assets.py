@@ -13,14 +13,14 @@ Why ``_extra``: Jupyter Book adds *every* ``.js`` and ``.css`` file under
 everywhere. ``_extra/`` is a Sphinx ``html_extra_path`` (see ``_config.yml``):
 its contents are copied into the site as they are, so the files end up in
 ``_build/html/_static/libs/`` and each page loads only what it uses
-(MathJax through ``mathjax_path``, Vega through ``xaibook.sphinxext``).
+(MathJax through ``mathjax_path``, Vega through ``xaibook.book.sphinxext``).
 
 What is copied (relative to ``_extra/_static/libs/``, i.e. the site's
 ``_static/libs/``):
 
 * ``vega/vega.min.js``, ``vega-lite/vega-lite.min.js``,
   ``vega-embed/vega-embed.min.js``: one shared copy that every Altair chart
-  uses (see ``xaibook.altair_setup``), instead of a bundle inlined per chart.
+  uses (see ``xaibook.book.altair_setup``), instead of a bundle inlined per chart.
 * ``mathjax/``: MathJax 3's ``tex-mml-chtml.js`` with the pieces it loads
   lazily (TeX extensions, menu, accessibility, CHTML web fonts). The speech
   rule engine (``sre``) is left out: it is only fetched when a reader turns on
@@ -29,7 +29,7 @@ What is copied (relative to ``_extra/_static/libs/``, i.e. the site's
 
 The step is idempotent and fast when nothing changed: ``VENDORED.json``
 records the lock file's hash and the SHA-256 of every file, so a second run
-(and every book build, which calls this through ``xaibook.sphinxext``) is a
+(and every book build, which calls this through ``xaibook.book.sphinxext``) is a
 no-op that needs no network. When the lock changed or a file is missing, the
 packages are installed with ``npm ci`` into a cache folder outside the
 repository (``$XAIBOOK_VENDOR_CACHE`` or ``~/.cache/xaibook/vendor``), which
@@ -76,7 +76,7 @@ FILES = [
     ("mathjax", "LICENSE", "mathjax/LICENSE"),
 ]
 
-# Where pages find them (relative to _static/), for xaibook.sphinxext.
+# Where pages find them (relative to _static/), for xaibook.book.sphinxext.
 MATHJAX_PATH = "libs/mathjax/tex-mml-chtml.js"
 VEGA_SCRIPTS = [
     "libs/vega/vega.min.js",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from xaibook.datasets import registry
+from xaibook.data import registry
 
 
 def sha256(data: bytes) -> str:
@@ -39,7 +39,7 @@ def data_env(tmp_path, monkeypatch):
     files = dict(registry.REGISTRY)
     monkeypatch.setattr(registry, "REGISTRY", files)
     # fetch.py imported the dict object itself: patch it there too.
-    from xaibook.datasets import fetch
+    from xaibook.data import fetch
     monkeypatch.setattr(fetch, "REGISTRY", files)
 
     class Env:

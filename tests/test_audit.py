@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.audit import audit_model, plot_audit
-from xaibook.models import make_linear_pipeline
+from xaibook.tabular.audit import audit_model, plot_audit
+from xaibook.tabular.models import make_linear_pipeline
 
 
 def synthetic(n=300, seed=0):

@@ -44,5 +44,5 @@ def test_postbuild_is_an_executable_bash_script():
     assert text.startswith("#!/usr/bin/env bash")
     assert "set -euo pipefail" in text
     subprocess.run(["bash", "-n", str(post)], check=True)
-    for step in ("pip install --no-deps --editable .", "xaibook.cli data fetch", "xaibook.cli data verify"):
+    for step in ("pip install --no-deps --editable .", "xaibook.book.cli data fetch", "xaibook.book.cli data verify"):
         assert step in text

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from xaibook.counties import (DEMOGRAPHIC_FEATURES, LEAKY_FEATURES, TARGET, CountyTable,
+from xaibook.cases.elections.counties import (DEMOGRAPHIC_FEATURES, LEAKY_FEATURES, TARGET, CountyTable,
                               CVResult, UniformSwingRegressor, _DEMOGRAPHIC_SOURCES,
                               between_state_share, county_table, cross_validate_counties,
                               ecological_bounds, feature_set, plot_cv_scores,
                               unreliable_counties)
-from xaibook.importance import sklearn_permutation_importance
-from xaibook.models import SerialHistGradientBoostingRegressor
+from xaibook.tabular.importance import sklearn_permutation_importance
+from xaibook.tabular.models import SerialHistGradientBoostingRegressor
 
 
 def election_frame(n_states=10, per_state=30, seed=0, alaska=True):
@@ -256,7 +256,7 @@ def test_plot_cv_scores(table):
 # ------------------------------------------------------------------ real data
 @pytest.mark.slow
 def test_real_elections_table():
-    from xaibook.datasets import load_elections
+    from xaibook.data import load_elections
 
     frame, report = load_elections(return_report=True)
     table = county_table(frame, report)

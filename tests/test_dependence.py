@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.dependence import (partial_dependence_frame, pdpbox_isolate, pdpbox_predict_plot,
+from xaibook.tabular.dependence import (partial_dependence_frame, pdpbox_isolate, pdpbox_predict_plot,
                                 pdpbox_target_plot, plot_partial_dependence)
-from xaibook.models import make_boosting_pipeline, make_linear_pipeline
+from xaibook.tabular.models import make_boosting_pipeline, make_linear_pipeline
 
 
 def synthetic(n=300, seed=0):

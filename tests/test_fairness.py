@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.fairness import (fairness_differences, fairness_report, group_metrics,
+from xaibook.tabular.fairness import (fairness_differences, fairness_report, group_metrics,
                               plot_group_metrics)
-from xaibook.models import make_linear_pipeline
+from xaibook.tabular.models import make_linear_pipeline
 
 
 def planted():

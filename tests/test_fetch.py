@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
-from xaibook.cli import main as cli
-from xaibook.datasets import ChecksumError, DatasetUnavailableError, fetch_file, verify_cache
+from xaibook.book.cli import main as cli
+from xaibook.data import ChecksumError, DatasetUnavailableError, fetch_file, verify_cache
 
 KEY = "german/german.data"
 GOOD = b"A11 6 A34 A43 1169 A65 A75 4 A93 A101 4 A121 67 A143 A152 2 A173 1 A192 A201 1\n"

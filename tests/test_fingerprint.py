@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from xaibook.fingerprint import fingerprint
-from xaibook.sphinxext import MARKER, inject_fingerprint
+from xaibook.book.fingerprint import fingerprint
+from xaibook.book.sphinxext import MARKER, inject_fingerprint
 
 NOTEBOOK = textwrap.dedent("""\
     ---
@@ -44,7 +44,8 @@ def test_fingerprint_tracks_content_and_versions(tmp_path):
     before = fingerprint([tmp_path])
     (tmp_path / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"junk")
     assert fingerprint([tmp_path]) == before
-    (tmp_path / "slides.py").write_text("# tooling, not a chapter dependency\n")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "slides.py").write_text("# tooling, not a chapter dependency\n")
     assert fingerprint([tmp_path]) == before
 
 
@@ -80,7 +81,7 @@ def test_package_change_reexecutes_chapter_and_nothing_else_does(tmp_path):
     (pkg / "module.py").write_text("VALUE = 1\n")
     (src / "index.md").write_text(NOTEBOOK)
     (src / "conf.py").write_text(textwrap.dedent(f"""\
-        extensions = ["myst_nb", "xaibook.sphinxext"]
+        extensions = ["myst_nb", "xaibook.book.sphinxext"]
         nb_execution_mode = "cache"
         nb_execution_cache_path = {str(tmp_path / "cache")!r}
         nb_execution_raise_on_error = True

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from xaibook.genz import colour_axes, make_cliched
-from xaibook.genz.colour_stats import accuracy_by_condition, colour_share, swap_flip_rate
+from xaibook.cases.genz import colour_axes, make_cliched
+from xaibook.cases.genz.colour_stats import accuracy_by_condition, colour_share, swap_flip_rate
 
 COLOUR, SHAPE = colour_axes()
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from xaibook.genz import (Detection, Threshold, detection_grid, detection_table, join_names,
+from xaibook.cases.genz import (Detection, Threshold, detection_grid, detection_table, join_names,
                           onset_sentence, onsets)
 
 ABOVE = Threshold("share", 0.5, "above", "half")

@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from xaibook.genz import colour_axes, make_cliched  # noqa: E402
-from xaibook.genz.colour_stats import colour_share  # noqa: E402
-from xaibook.genz.image_experiment import (CHANNEL_METHODS, ImageRecipe,  # noqa: E402
+from xaibook.cases.genz import colour_axes, make_cliched  # noqa: E402
+from xaibook.cases.genz.colour_stats import colour_share  # noqa: E402
+from xaibook.cases.genz.image_experiment import (CHANNEL_METHODS, ImageRecipe,  # noqa: E402
                                            channel_attributions, image_data,
                                            run_image_experiment)
 from xaibook.vision import CNNRecipe, TrainingSettings  # noqa: E402

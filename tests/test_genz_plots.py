@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.genz import Detection, Threshold, detection_table
-from xaibook.genz.plots import accuracy_chart, colour_share_chart, proxy_rank_chart
+from xaibook.cases.genz import Detection, Threshold, detection_table
+from xaibook.cases.genz.plots import accuracy_chart, colour_share_chart, proxy_rank_chart
 
 
 def _accuracy():
@@ -42,8 +42,8 @@ def test_proxy_rank_chart():
 
 def test_swap_figure_with_a_tiny_model():
     pytest.importorskip("tensorflow")
-    from xaibook.genz import make_cliched
-    from xaibook.genz.plots import swap_figure
+    from xaibook.cases.genz import make_cliched
+    from xaibook.cases.genz.plots import swap_figure
     from xaibook.vision import CNNRecipe, build_cnn
 
     model = build_cnn(CNNRecipe(input_shape=(28, 28, 3), conv_filters=(4,), dense_units=8))

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.genz import expected_parity_difference, plant_proxy_bias, proxy_threshold
+from xaibook.cases.genz import expected_parity_difference, plant_proxy_bias, proxy_threshold
 
 
 def _frame(n=40000, rate=0.3, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.genz.tabular_experiment import (EXPLAINERS, TabularRecipe, prepare_adult, proxy_ranks,
+from xaibook.cases.genz.tabular_experiment import (EXPLAINERS, TabularRecipe, prepare_adult, proxy_ranks,
                                              run_tabular_experiment)
 
 

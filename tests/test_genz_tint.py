@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from xaibook.genz import (CLICHE, PALETTE, cliche_agreement, cliche_colours, colour_axes,
+from xaibook.cases.genz import (CLICHE, PALETTE, cliche_agreement, cliche_colours, colour_axes,
                           colour_group_correlation, genz_colours, make_cliched, make_genz, tint)
 
 PINK, BLUE = 0, 1

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.importance import (compare_importances, eli5_permutation_importance,
+from xaibook.tabular.importance import (compare_importances, eli5_permutation_importance,
                                 feature_associations, plot_importance,
                                 sklearn_permutation_importance)
-from xaibook.models import make_boosting_pipeline, make_linear_pipeline
+from xaibook.tabular.models import make_boosting_pipeline, make_linear_pipeline
 
 
 def synthetic(n=600, seed=0):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.local import (counterfactual_rows, lime_explanations, plot_lime, plot_shap_by_value,
+from xaibook.tabular.local import (counterfactual_rows, lime_explanations, plot_lime, plot_shap_by_value,
                            plot_shap_importance, plot_shap_local, shap_values)
-from xaibook.models import make_boosting_pipeline, make_linear_pipeline, predict_score
+from xaibook.tabular.models import make_boosting_pipeline, make_linear_pipeline, predict_score
 
 
 def synthetic(n=500, seed=0):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.maps import (MapCoverage, MapPanel, county_maps, map_coverage, prediction_maps,
+from xaibook.cases.elections.maps import (MapCoverage, MapPanel, county_maps, map_coverage, prediction_maps,
                           residual_limit, subset_topology)
 
 
@@ -159,7 +159,7 @@ def test_map_coverage():
 # ------------------------------------------------------------------ real map
 @pytest.mark.slow
 def test_real_map_is_fast_and_small():
-    from xaibook.datasets import load_us_counties_topojson
+    from xaibook.data import load_us_counties_topojson
 
     topo = load_us_counties_topojson()
     counties = sorted({g["id"] for g in topo["objects"]["counties"]["geometries"] if g.get("type")})

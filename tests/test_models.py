@@ -1,4 +1,4 @@
-"""Tests for xaibook.models on tiny synthetic data."""
+"""Tests for xaibook.tabular.models on tiny synthetic data."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.exceptions import NotFittedError
 
-from xaibook.models import (CodedModel, FrameCodec, calibration_frame, check_model_input,
+from xaibook.tabular.models import (CodedModel, FrameCodec, calibration_frame, check_model_input,
                             encoded_features, evaluate, fill_missing, make_boosting_pipeline,
                             make_linear_pipeline, make_preprocessor, plot_calibration, predict_score,
                             split_xy, train_test_split_frame)
@@ -143,7 +143,7 @@ def test_codec_roundtrip_and_coded_model(data, fitted):
 
 
 def test_bootstrap_metrics(data, fitted):
-    from xaibook.models import bootstrap_metrics
+    from xaibook.tabular.models import bootstrap_metrics
     X, y = data
     out = bootstrap_metrics(fitted[0], X, y, n_boot=200)
     assert list(out.index) == ["accuracy", "roc_auc"]
@@ -156,8 +156,8 @@ def test_bootstrap_metrics(data, fitted):
 
 @pytest.mark.slow
 def test_german_credit_end_to_end():
-    from xaibook.datasets import load_german
-    from xaibook.fairness import fairness_report
+    from xaibook.data import load_german
+    from xaibook.tabular.fairness import fairness_report
     german = load_german()
     X, y = split_xy(german, "credit_risk", positive="good", drop=["sex"])
     X_train, X_test, y_train, y_test = train_test_split_frame(X, y, test_size=0.3, random_state=0)

@@ -13,8 +13,8 @@ import jupytext
 import nbformat
 import pytest
 
-from xaibook import notebooks as nbx
-from xaibook.cli import main as cli_main
+from xaibook.book import notebooks as nbx
+from xaibook.book.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -148,7 +148,7 @@ def test_data_chapter_requirements_are_pinned_to_the_environment():
     chapter = nbx.resolve_chapters(["data"], ROOT)[0]
     needs = nbx.chapter_requirements(jupytext.read(chapter.source))
     assert needs["myst_nb"] == f"myst-nb=={importlib.metadata.version('myst-nb')}"
-    assert "pooch" in needs  # imported inside xaibook.datasets, not by the chapter
+    assert "pooch" in needs  # imported inside xaibook.data, not by the chapter
     assert not set(needs) & set(sys.stdlib_module_names)
     assert "xaibook" not in needs
     for requirement in needs.values():

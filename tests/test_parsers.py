@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.datasets import SchemaError, load_fashion_mnist, load_german, parse_adult, parse_compas, parse_german
-from xaibook.datasets.compas import COMPAS_COLUMNS
-from xaibook.datasets.elections import join_results_facts, parse_county_facts, parse_results, readable_name
-from xaibook.datasets.fashion_mnist import read_idx
+from xaibook.data import SchemaError, load_fashion_mnist, load_german, parse_adult, parse_compas, parse_german
+from xaibook.data.compas import COMPAS_COLUMNS
+from xaibook.data.elections import join_results_facts, parse_county_facts, parse_results, readable_name
+from xaibook.data.fashion_mnist import read_idx
 
 ADULT_TRAIN = (
     "39, State-gov, 77516, Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White, Male, 2174, 0, 40, United-States, <=50K\n"

@@ -1,10 +1,10 @@
-"""Tests for xaibook.propublica: hand-made rows, then the real file (slow)."""
+"""Tests for xaibook.cases.propublica: hand-made rows, then the real file (slow)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from xaibook.propublica import (
+from xaibook.cases.propublica import (
     PROPUBLICA_SAMPLE_ROWS,
     calibration_by_decile,
     compare_published,
@@ -135,7 +135,7 @@ def test_compare_published_requires_groups():
 
 @pytest.mark.slow
 def test_real_file_reproduces_propublica():
-    from xaibook.datasets import load_compas
+    from xaibook.data import load_compas
 
     raw = load_compas()
     result = filter_propublica(raw)
@@ -150,7 +150,7 @@ def test_real_file_reproduces_propublica():
 
 
 def test_decile_counts_and_charts():
-    from xaibook.propublica import decile_counts, plot_calibration_by_decile, plot_decile_distribution
+    from xaibook.cases.propublica import decile_counts, plot_calibration_by_decile, plot_decile_distribution
 
     data = filter_propublica(_frame()).data
     counts = decile_counts(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xaibook import datasets as ds
+from xaibook import data as ds
 
 pytestmark = pytest.mark.slow
 

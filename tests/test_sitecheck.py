@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from xaibook import altair_setup, sitecheck
-from xaibook.sphinxext import ALTAIR_SETUP, VEGA_SCRIPTS, inject_fingerprint
+from xaibook.book import altair_setup, sitecheck
+from xaibook.book.sphinxext import ALTAIR_SETUP, VEGA_SCRIPTS, inject_fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -299,7 +299,7 @@ def test_sphinx_adds_vega_only_to_pages_with_charts(tmp_path):
         "\n```{toctree}\nplain\n```\n")
     (src / "plain.md").write_text(CHART_NOTEBOOK.format(title="Plain", code="1 + 1"))
     (src / "conf.py").write_text(textwrap.dedent(f"""\
-        extensions = ["myst_nb", "sphinx_thebe", "xaibook.sphinxext"]
+        extensions = ["myst_nb", "sphinx_thebe", "xaibook.book.sphinxext"]
         nb_execution_mode = "force"
         nb_execution_raise_on_error = True
         nb_ipywidgets_js = {{}}

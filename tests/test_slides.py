@@ -15,9 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from xaibook import slides as sl
-from xaibook.cli import main as cli_main
-from xaibook.notebooks import resolve_chapters
+from xaibook.book import slides as sl
+from xaibook.book.cli import main as cli_main
+from xaibook.book.notebooks import resolve_chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")

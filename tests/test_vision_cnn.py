@@ -171,7 +171,7 @@ def test_evaluate_and_tables():
 
 @pytest.mark.slow
 def test_fashion_cnn_meets_the_aim():
-    from xaibook.datasets import load_fashion_mnist
+    from xaibook.data import load_fashion_mnist
 
     data = load_fashion_mnist()
     trained = cnn.fashion_cnn()

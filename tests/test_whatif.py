@@ -1,4 +1,4 @@
-"""Tests for xaibook.whatif on tiny data whose rates are computed by hand."""
+"""Tests for xaibook.tabular.whatif on tiny data whose rates are computed by hand."""
 
 import json
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from xaibook.whatif import (
+from xaibook.tabular.whatif import (
     ThresholdGrid,
     confusion_counts,
     counterfactual_flip,
@@ -393,9 +393,9 @@ def _browser_page_or_skip(tmp_path, chart):
     from pathlib import Path
 
     sync_api = pytest.importorskip("playwright.sync_api")
-    from xaibook import sitecheck
+    from xaibook.book.browser import find_chromium
 
-    chromium = sitecheck.find_chromium()
+    chromium = find_chromium()
     if not chromium:
         pytest.skip("no Chromium (apt-get install -y chromium)")
     libs = Path(__file__).resolve().parent.parent / "_extra" / "_static" / "libs"
@@ -420,50 +420,38 @@ def test_explorer_updates_in_a_browser_offline(tmp_path):
     grid = threshold_grid(Y, S, G, thresholds=np.linspace(0, 1, 11))
     chart = whatif_chart(grid, title="Toy explorer")
     sync_api, chromium, page_path = _browser_page_or_skip(tmp_path, chart)
-    from xaibook.sitecheck import CHROMIUM_ARGS
+    from xaibook.book.browser import block_remote, chromium as browser_session
 
     remote = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                     args=CHROMIUM_ARGS, chromium_sandbox=False)
-        try:
-            context = browser.new_context(offline=True)
-            page = context.new_page()
+    with browser_session(executable=chromium) as browser:
+        context = browser.new_context(offline=True)
+        block_remote(context, on_blocked=lambda req: remote.append(req.url))
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(page_path.as_uri())
+        page.wait_for_function("window.ready === true || window.failed !== undefined",
+                               timeout=20_000)
+        assert page.evaluate("window.failed === undefined"), page.evaluate("window.failed")
 
-            def block(route):
-                if not route.request.url.startswith("file://"):
-                    remote.append(route.request.url)
-                    return route.abort()
-                return route.continue_()
+        def labels():
+            # bar labels: group a (selection, FPR, FNR), then group b
+            return page.eval_on_selector_all(
+                "g.mark-text text", "ts => ts.map(t => t.textContent)"
+                ".filter(s => /^\\d+\\.\\d%$/.test(s))")
 
-            page.route("**/*", block)
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(page_path.as_uri())
-            page.wait_for_function("window.ready === true || window.failed !== undefined",
-                                   timeout=20_000)
-            assert page.evaluate("window.failed === undefined"), page.evaluate("window.failed")
+        def slide(index, value):
+            page.locator("input[type=range]").nth(index).evaluate(
+                "(el, v) => { el.value = v;"
+                " el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
 
-            def labels():
-                # bar labels: group a (selection, FPR, FNR), then group b
-                return page.eval_on_selector_all(
-                    "g.mark-text text", "ts => ts.map(t => t.textContent)"
-                    ".filter(s => /^\\d+\\.\\d%$/.test(s))")
-
-            def slide(index, value):
-                page.locator("input[type=range]").nth(index).evaluate(
-                    "(el, v) => { el.value = v;"
-                    " el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
-
-            # threshold 0.5 -- a: .9 .6 flagged; b: .8 .7 flagged
-            assert labels() == ["50.0%", "50.0%", "50.0%", "50.0%", "33.3%", "0.0%"]
-            slide(0, 0.8)  # everyone: a: .9 only; b: .8 only
-            assert labels() == ["25.0%", "0.0%", "50.0%", "25.0%", "0.0%", "0.0%"]
-            page.locator("input[type=radio]").nth(1).check()  # one threshold per group
-            slide(1, 0.2)  # group a at .2: .9 .4 .6 flagged
-            slide(2, 0.8)  # group b at .8
-            assert labels() == ["75.0%", "50.0%", "0.0%", "25.0%", "0.0%", "0.0%"]
-            assert errors == []
-        finally:
-            browser.close()
+        # threshold 0.5 -- a: .9 .6 flagged; b: .8 .7 flagged
+        assert labels() == ["50.0%", "50.0%", "50.0%", "50.0%", "33.3%", "0.0%"]
+        slide(0, 0.8)  # everyone: a: .9 only; b: .8 only
+        assert labels() == ["25.0%", "0.0%", "50.0%", "25.0%", "0.0%", "0.0%"]
+        page.locator("input[type=radio]").nth(1).check()  # one threshold per group
+        slide(1, 0.2)  # group a at .2: .9 .4 .6 flagged
+        slide(2, 0.8)  # group b at .8
+        assert labels() == ["75.0%", "50.0%", "0.0%", "25.0%", "0.0%", "0.0%"]
+        assert errors == []
     assert remote == []

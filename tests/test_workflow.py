@@ -78,7 +78,7 @@ def test_installs_fashion_mnist_and_publishes_notebooks_and_slides():
 
 
 def test_deploys_the_site_to_the_branch_the_colab_links_use():
-    from xaibook.notebooks import PAGES_BRANCH
+    from xaibook.book.notebooks import PAGES_BRANCH
 
     deploy = next(s for s in steps("deploy") if "actions-gh-pages" in s.get("uses", ""))
     assert deploy["with"]["publish_branch"] == PAGES_BRANCH

@@ -1,10 +1,10 @@
 /* Embed every Altair chart of the page with the site's own Vega copy.
  *
- * Charts are written by xaibook.altair_setup as an empty
+ * Charts are written by xaibook.book.altair_setup as an empty
  * <div class="xaibook-chart" id="..."> plus a
  * <script type="application/json" class="xaibook-chart-spec" data-for="...">
  * holding {"spec": <vega-lite>, "options": <vega-embed options>}.
- * xaibook.sphinxext loads vega, vega-lite and vega-embed from
+ * xaibook.book.sphinxext loads vega, vega-lite and vega-embed from
  * _static/vendor (deferred, in that order) before this file, on pages with
  * charts only. Nothing is fetched from another host.
  */

@@ -4,7 +4,7 @@ Chromium runs in a network namespace without interfaces when the machine
 allows it (root in CI), and always with DevTools' offline emulation and every
 host name unresolvable; the test also checks that every URL the page asked
 for is a local file. Driven over the DevTools protocol on a pipe
-(:class:`xaibook.slides.Chromium`): no WebDriver, no port.
+(:class:`xaibook.book.slides.Chromium`): no WebDriver, no port.
 
 Skipped when no Chromium is installed, unless ``XAIBOOK_REQUIRE_BROWSER=1``
 (``scripts/check_slides.sh`` sets it), where a missing browser fails.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from xaibook import slides as sl
-from xaibook.notebooks import resolve_chapters
+from xaibook.book import slides as sl
+from xaibook.book.notebooks import resolve_chapters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_slides import make_demo_book  # noqa: E402

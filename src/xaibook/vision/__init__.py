@@ -17,8 +17,8 @@ Importing this package imports TensorFlow (quietly: ``TF_CPP_MIN_LOG_LEVEL``
 is set first unless already set).
 """
 
-from .attribution import METHODS, attribute, logits_model, normalize_maps
-from .cnn import (FASHION_RECIPE, FASHION_TRAINING, CNNRecipe, Evaluation, TrainedCNN,
+from xaibook.vision.attribution import METHODS, attribute, logits_model, normalize_maps
+from xaibook.vision.cnn import (FASHION_RECIPE, FASHION_TRAINING, CNNRecipe, Evaluation, TrainedCNN,
                   TrainingSettings, build_cnn, evaluate, fashion_cnn, load_or_train, model_dir,
                   preprocess)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._tf import keras, quiet, tf
-from .attribution import logits_model
+from xaibook.vision._tf import keras, quiet, tf
+from xaibook.vision.attribution import logits_model
 
 __all__ = ["ClassVisualization", "activation_maximization"]
 

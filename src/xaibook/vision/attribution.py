@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._tf import keras, quiet, tf
+from xaibook.vision._tf import keras, quiet, tf
 
 __all__ = [
     "METHODS", "attribute", "deconvnet", "gradcam", "guided_backprop", "input_gradients",

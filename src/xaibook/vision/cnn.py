@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._tf import configure_tensorflow, keras, quiet
+from xaibook.vision._tf import configure_tensorflow, keras, quiet
 
 __all__ = [
     "CACHE_VERSION", "CNNRecipe", "ENV_MODEL_DIR", "Evaluation", "FASHION_RECIPE",
@@ -293,7 +293,7 @@ def model_dir() -> Path:
     env = os.environ.get(ENV_MODEL_DIR)
     if env:
         return Path(env).expanduser()
-    from ..datasets import data_home
+    from xaibook.data import data_home
 
     return data_home() / "models"
 
@@ -411,7 +411,7 @@ def load_or_train(recipe: CNNRecipe, settings: TrainingSettings, images, labels,
 def fashion_cnn(recipe: CNNRecipe = FASHION_RECIPE, settings: TrainingSettings = FASHION_TRAINING,
                 *, cache_dir=None) -> TrainedCNN:
     """The Fashion-MNIST CNN of the book, trained on the 60,000 training images."""
-    from ..datasets import load_fashion_mnist
+    from xaibook.data import load_fashion_mnist
 
     data = load_fashion_mnist()
     return load_or_train(recipe, settings, data.x_train, data.y_train, cache_dir=cache_dir,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cnn import Evaluation
+from xaibook.vision.cnn import Evaluation
 
 __all__ = ["first_of_each_class", "confident_mistakes"]
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .attribution import normalize_maps
+from xaibook.vision.attribution import normalize_maps
 
 __all__ = ["agreement_heatmap", "confusion_heatmap", "history_chart", "map_grid",
            "sanity_chart", "shap_image_plot"]
@@ -123,7 +123,7 @@ def shap_image_plot(values, images, labels, *, width: float = 10, dpi: int = 80)
     """
     import matplotlib.pyplot as plt
 
-    from ._tf import quiet
+    from xaibook.vision._tf import quiet
 
     values = np.asarray(values)
     if values.ndim != 5:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._tf import keras, quiet
-from .attribution import _batch, attribute, normalize_maps
+from xaibook.vision._tf import keras, quiet
+from xaibook.vision.attribution import _batch, attribute, normalize_maps
 
 __all__ = [
     "SanityResult", "cascading_randomization", "edge_map", "map_similarity", "method_agreement",

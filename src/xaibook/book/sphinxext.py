@@ -1,0 +1,170 @@
+"""Sphinx extension: re-execute chapters when the package or libraries change.
+
+Add ``xaibook.book.sphinxext`` to the book's extensions. Before each build it
+computes :func:`xaibook.book.fingerprint.fingerprint` and
+
+* marks every document outdated when the fingerprint changed since the last
+  build (Sphinx would otherwise re-read only edited files);
+* inserts, into every MyST notebook it reads, a first code cell (tagged
+  ``remove-cell``, so readers never see it) that holds the fingerprint. The
+  jupyter-cache key is the code of the notebook, so a new fingerprint means a
+  cache miss and a fresh execution, while an unchanged package and an
+  unchanged chapter reuse the cached outputs.
+
+Config values: ``xaibook_fingerprint_paths`` (list of files or folders to
+hash; empty means the installed package).
+
+Offline pages (issue 8). With ``xaibook_offline`` (default True) it also
+
+* makes sure ``_extra/_static/libs/`` (an ``html_extra_path``, copied to the
+  site's ``_static/libs/``) holds the pinned browser libraries: runs
+  ``scripts/vendor_assets.py`` beside the book when they are missing or out
+  of date, a no-op otherwise;
+* puts ``xaibook.book.altair_setup.enable()`` in the same hidden first cell, so
+  every Altair chart is written for the site's own Vega copy;
+* adds Vega, Vega-Lite, Vega-Embed and ``xaibook-charts.js`` to exactly
+  the pages that hold such a chart (Jupyter Book would add every script
+  under ``_static/`` to every page, hence ``_extra``);
+* drops sphinx-thebe's scripts, which name a CDN copy of thebe, unless the
+  Thebe launch button is switched on;
+* sets the theme's ``default_mode`` (else a console error on a first visit).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from sphinx.errors import ExtensionError
+
+from xaibook.book.fingerprint import fingerprint
+
+__all__ = ["setup", "inject_fingerprint"]
+
+
+_FRONTMATTER = re.compile(r"\A---\n.*?\n---[ \t]*\n", re.DOTALL)
+MARKER = "# xaibook fingerprint:"
+
+
+#: The line the hidden cell runs so Altair charts use the site's Vega copy.
+ALTAIR_SETUP = "from xaibook.book.altair_setup import enable as _xb_altair; _xb_altair(); del _xb_altair"
+
+
+def inject_fingerprint(text: str, digest: str, setup_lines: tuple[str, ...] = ()) -> str:
+    """Return a MyST notebook's text with a hidden fingerprint cell first.
+
+    ``setup_lines`` are extra lines of code for that cell (run before the
+    chapter's own code). Text that is not a MyST notebook (no ``kernelspec``
+    front matter) is returned unchanged.
+    """
+    match = _FRONTMATTER.match(text)
+    if not match or "kernelspec" not in match.group(0):
+        return text
+    extra = "".join(f"{line}\n" for line in setup_lines)
+    cell = (
+        "\n```{code-cell} ipython3\n:tags: [remove-cell]\n\n"
+        f"{MARKER} {digest} (re-executes this chapter when src/xaibook changes)\n{extra}```\n"
+    )
+    return text[: match.end()] + cell + text[match.end():]
+
+
+def _digest(app) -> str:
+    paths = app.config.xaibook_fingerprint_paths or None
+    return fingerprint(paths)
+
+
+def _on_builder_inited(app):
+    app.env.xaibook_new_fingerprint = _digest(app)
+
+
+def _on_env_get_outdated(app, env, added, changed, removed):
+    new = getattr(env, "xaibook_new_fingerprint", None) or _digest(app)
+    old = getattr(env, "xaibook_fingerprint", None)
+    env.xaibook_fingerprint = new
+    if old is not None and old != new:
+        return sorted(env.found_docs - set(added) - set(removed))
+    return []
+
+
+def _on_source_read(app, docname, source):
+    digest = getattr(app.env, "xaibook_new_fingerprint", None) or _digest(app)
+    setup_lines = (ALTAIR_SETUP,) if app.config.xaibook_offline else ()
+    source[0] = inject_fingerprint(source[0], digest, setup_lines)
+
+
+# --- offline pages ---------------------------------------------------------
+
+#: Scripts a page with charts loads, in order (paths relative to _static/).
+VEGA_SCRIPTS = (
+    "libs/vega/vega.min.js",
+    "libs/vega-lite/vega-lite.min.js",
+    "libs/vega-embed/vega-embed.min.js",
+    "xaibook-charts.js",
+)
+CHART_MARKER = 'class="xaibook-chart"'
+
+
+def _vendor_module(app):
+    script = Path(app.confdir) / "scripts" / "vendor_assets.py"
+    if not script.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("_xaibook_vendor_assets", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _on_builder_inited_offline(app):
+    if not app.config.xaibook_offline or app.builder.format != "html":
+        return
+    module = _vendor_module(app)
+    if module is not None:
+        try:
+            module.vendor(quiet=True)
+        except (SystemExit, Exception) as exc:  # npm missing, no network, ...
+            raise ExtensionError(
+                f"xaibook: could not vendor the pinned browser libraries into "
+                f"_extra/_static/libs ({exc}); run `python scripts/vendor_assets.py`"
+            ) from exc
+
+
+def _thebe_enabled(app) -> bool:
+    options = app.config.html_theme_options or {}
+    buttons = options.get("launch_buttons") or {}
+    return bool(buttons.get("thebe"))
+
+
+def _is_thebe_asset(asset) -> bool:
+    filename = str(getattr(asset, "filename", asset) or "")
+    body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
+    return "sphinx-thebe" in filename or "THEBE_JS_URL" in body
+
+
+def _on_html_page_context(app, pagename, templatename, context, doctree):
+    if not app.config.xaibook_offline:
+        return
+    # pydata-sphinx-theme logs a console error ("Got invalid theme mode") on a
+    # reader's first visit unless the template knows a default mode.
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"
+    if not _thebe_enabled(app):
+        for key in ("script_files", "css_files"):
+            files = context.get(key)
+            if isinstance(files, list):
+                files[:] = [f for f in files if not _is_thebe_asset(f)]
+    body = context.get("body") or ""
+    if CHART_MARKER in body:
+        for i, path in enumerate(VEGA_SCRIPTS):
+            app.builder.add_js_file(path, priority=800 + i, defer="defer")
+
+
+def setup(app):
+    app.add_config_value("xaibook_fingerprint_paths", [], "env")
+    app.add_config_value("xaibook_offline", True, "env")
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("builder-inited", _on_builder_inited_offline)
+    app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("source-read", _on_source_read)
+    app.connect("html-page-context", _on_html_page_context)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

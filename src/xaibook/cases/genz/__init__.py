@@ -1,0 +1,34 @@
+"""The Gen-Z case study: plant a cliché, break the model, see who notices.
+
+``xaibook.cases.genz.tint``
+    Colour Fashion-MNIST with a cliché of controllable strength; Gen-Z test
+    sets where colour is independent of the class or reversed.
+``xaibook.cases.genz.proxy``
+    Plant a proxy bias of controllable strength in a tabular dataset.
+``xaibook.cases.genz.detection``
+    Thresholds, the method × strength detection table and its prose.
+``xaibook.cases.genz.colour_stats``
+    Colour share of an attribution map, colour-swap flip rate, accuracy by condition.
+``xaibook.cases.genz.image_experiment``
+    One cached CNN per strength, Gen-Z accuracy, explainers' colour shares
+    (imports TensorFlow; not imported here).
+``xaibook.cases.genz.tabular_experiment``
+    Planted proxy at several strengths: explainer ranks and group metrics.
+``xaibook.cases.genz.plots``
+    The chapter's charts and the colour-swap figure.
+"""
+
+from xaibook.cases.genz.detection import (Detection, Threshold, detection_grid, detection_table, join_names,
+                        onset_sentence, onsets)
+from xaibook.cases.genz.proxy import ProxyBias, expected_parity_difference, plant_proxy_bias, proxy_threshold
+from xaibook.cases.genz.tint import (CLICHE, GENZ_MODES, PALETTE, TintedImages, cliche_agreement, cliche_colours,
+                   colour_axes, colour_group_correlation, genz_colours, make_cliched, make_genz,
+                   tint)
+
+__all__ = [
+    "CLICHE", "Detection", "GENZ_MODES", "PALETTE", "ProxyBias", "Threshold", "TintedImages",
+    "cliche_agreement", "cliche_colours", "colour_axes", "colour_group_correlation",
+    "detection_grid", "detection_table", "expected_parity_difference", "genz_colours",
+    "join_names", "make_cliched", "make_genz", "onset_sentence", "onsets", "plant_proxy_bias",
+    "proxy_threshold", "tint",
+]

@@ -1,0 +1,262 @@
+"""Permutation importance on original features, with eli5 and with scikit-learn.
+
+Permutation importance asks: how much worse does the model score when one
+feature's values are shuffled across rows (so it carries no information,
+while its distribution stays the same)? Both implementations here shuffle
+*original* columns of the raw frame (all one-hot columns of a categorical
+move together), so the answers are in the reader's terms.
+
+eli5's :class:`~eli5.sklearn.PermutationImportance` only accepts a numeric
+matrix; :func:`eli5_permutation_importance` gives it the frame coded by
+:class:`xaibook.tabular.models.FrameCodec` and a :class:`~xaibook.tabular.models.CodedModel`
+that decodes before predicting, so eli5's own table shows the original names.
+
+Caveat: when two features carry the same information (Adult's ``education``
+and ``education_num``; ``relationship`` and ``marital_status``), shuffling one
+leaves the other intact and both look less important than they are; see
+:func:`feature_associations`.
+
+API
+---
+``sklearn_permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_state=0)``
+    Tidy frame: ``feature``, ``importance`` (mean score drop), ``std``, ``method``, ``scoring``.
+``eli5_permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_state=0)``
+    :class:`Eli5Importance`: the same tidy ``frame`` plus eli5's rendered HTML table.
+``compare_importances(*frames)``
+    Side by side, one row per feature, one column per method, with ranks.
+``feature_associations(X, *, bins=5, threshold=0.0)``
+    Cramér's V for every pair of features (numbers binned into quantiles).
+``plot_importance(frame, *, top=15, title=...)``
+    Altair bar chart with ±1 std error bars (grouped when several methods).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance as _sk_permutation_importance
+from sklearn.metrics import check_scoring
+from threadpoolctl import threadpool_limits
+
+from xaibook.style import PALETTE, WIDTH, check_frame, check_rows, titled
+from xaibook.tabular.models import CodedModel, FrameCodec, check_model_input, check_target, task_of
+
+__all__ = ["Eli5Importance", "sklearn_permutation_importance", "eli5_permutation_importance",
+           "compare_importances", "feature_associations", "plot_importance"]
+
+_COLUMNS = ["feature", "importance", "std", "method", "scoring"]
+
+
+def _scoring_name(model, scoring) -> str:
+    if scoring is None:
+        return "accuracy" if task_of(model) == "classification" else "r2"
+    return scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "custom")
+
+
+def _check(model, X, y, n_repeats):
+    X = check_model_input(model, X)
+    y = check_target(y, X, task=task_of(model))
+    if int(n_repeats) < 1:
+        raise ValueError("n_repeats must be at least 1")
+    return X, y
+
+
+def _tidy(features, mean, std, method, scoring) -> pd.DataFrame:
+    out = pd.DataFrame({"feature": list(features), "importance": np.asarray(mean, float),
+                        "std": np.asarray(std, float), "method": method, "scoring": scoring})
+    return out.sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True)
+
+
+def sklearn_permutation_importance(model, X, y, *, scoring=None, n_repeats: int = 5,
+                                   random_state: int = 0) -> pd.DataFrame:
+    """Permutation importance of every original feature with scikit-learn.
+
+    Parameters
+    ----------
+    model : fitted estimator or Pipeline
+        Takes the raw frame ``X`` (original column names).
+    X : pandas.DataFrame
+        Held-out features (importance on training data measures memorisation).
+    y : array-like
+        Held-out target.
+    scoring : str or callable, optional
+        Any scikit-learn scorer; default: accuracy (classifiers) or R² (regressors).
+    n_repeats : int
+        Shuffles per feature.
+    random_state : int
+        Seed of the shuffles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``feature``, ``importance`` (mean drop in score), ``std``,
+        ``method`` (``"scikit-learn"``) and ``scoring``; most important first.
+    """
+    X, y = _check(model, X, y, n_repeats)
+    with threadpool_limits(1):
+        res = _sk_permutation_importance(model, X, y, scoring=scoring, n_repeats=int(n_repeats),
+                                         random_state=random_state, n_jobs=1)
+    return _tidy(X.columns, res.importances_mean, res.importances_std, "scikit-learn",
+                 _scoring_name(model, scoring))
+
+
+@dataclass(frozen=True)
+class Eli5Importance:
+    """Result of :func:`eli5_permutation_importance`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Tidy importances (same columns as :func:`sklearn_permutation_importance`).
+    html : str
+        eli5's own rendering of the weights table; the object displays as it.
+    estimator : eli5.sklearn.PermutationImportance
+        The fitted eli5 object (``results_``, ``scores_``...).
+    """
+
+    frame: pd.DataFrame
+    html: str = field(repr=False)
+    estimator: object = field(repr=False)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def eli5_permutation_importance(model, X, y, *, scoring=None, n_repeats: int = 5,
+                                random_state: int = 0, top: int | None = None) -> Eli5Importance:
+    """Permutation importance of every original feature with eli5.
+
+    eli5 shuffles columns of a numeric matrix; here that matrix is ``X`` coded
+    by :class:`~xaibook.tabular.models.FrameCodec` (a categorical column becomes its
+    category codes) and the model is wrapped to decode it before predicting.
+    Shuffling codes is shuffling the original values, so the result means the
+    same as :func:`sklearn_permutation_importance` and keeps the feature names.
+
+    Parameters are as for :func:`sklearn_permutation_importance`; ``top``
+    limits the rows of the rendered table.
+
+    Notes
+    -----
+    eli5 reports ``std`` as the spread of the drops; its table shows ±2 std.
+    """
+    X, y = _check(model, X, y, n_repeats)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import eli5
+        from eli5.sklearn import PermutationImportance
+    codec = FrameCodec(X)
+    coded = codec.encode(X)
+    wrapped = CodedModel(model, codec)
+    scorer = check_scoring(model, scoring=scoring)
+    perm = PermutationImportance(wrapped, scoring=scorer, n_iter=int(n_repeats),
+                                 random_state=random_state, cv="prefit")
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")
+        perm.fit(coded, y)
+        html = eli5.show_weights(perm, feature_names=list(X.columns), top=top).data
+    frame = _tidy(X.columns, perm.feature_importances_, perm.feature_importances_std_, "eli5",
+                  _scoring_name(model, scoring))
+    return Eli5Importance(frame, html, perm)
+
+
+def _frame_of(result):
+    return result.frame if isinstance(result, Eli5Importance) else result
+
+
+def compare_importances(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Put importance frames (or :class:`Eli5Importance` results) from different methods side by side.
+
+    Returns one row per feature with one ``importance`` column per method
+    (named after it) and its rank (``rank <method>``, 1 = most important),
+    ordered by the first method.
+    """
+    if not frames:
+        raise ValueError("give at least one importance frame")
+    both = pd.concat([check_frame(_frame_of(f), _COLUMNS, name="importance frame") for f in frames])
+    wide = both.pivot_table(index="feature", columns="method", values="importance", sort=False)
+    methods = list(dict.fromkeys(both["method"]))
+    wide = wide[methods]
+    for m in methods:
+        wide[f"rank {m}"] = wide[m].rank(ascending=False, method="min").astype(int)
+    wide.columns.name = None
+    return wide.sort_values(methods[0], ascending=False)
+
+
+def _cramers_v(a: pd.Series, b: pd.Series) -> float:
+    table = pd.crosstab(a, b).to_numpy(dtype=float)
+    n = table.sum()
+    if n == 0 or min(table.shape) < 2:
+        return 0.0
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    chi2 = ((table - expected) ** 2 / expected).sum()
+    return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
+
+
+def feature_associations(X: pd.DataFrame, *, bins: int = 5, threshold: float = 0.0,
+                         columns=None) -> pd.DataFrame:
+    """Strength of association between every pair of features (Cramér's V, 0 to 1).
+
+    Numeric columns with more than ``bins`` distinct values are cut into
+    ``bins`` quantile bins first, so one statistic serves every pair.
+    Correlated features share credit in permutation importance: shuffling one
+    of a pair leaves the other to carry the information.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``feature_a``, ``feature_b``, ``cramers_v``, strongest first,
+        keeping pairs with ``cramers_v >= threshold``.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame, not {type(X).__name__}")
+    columns = list(X.columns if columns is None else columns)
+    binned = {}
+    for c in columns:
+        s = X[c]
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype) \
+                and s.nunique() > bins:
+            s = pd.qcut(s, bins, duplicates="drop")
+        binned[c] = s.astype(str)
+    rows = [(a, b, _cramers_v(binned[a], binned[b])) for a, b in itertools.combinations(columns, 2)]
+    out = pd.DataFrame(rows, columns=["feature_a", "feature_b", "cramers_v"])
+    out = out[out["cramers_v"] >= threshold]
+    return out.sort_values("cramers_v", ascending=False, ignore_index=True)
+
+
+def plot_importance(frame: pd.DataFrame, *, top: int = 15,
+                    title: str = "Permutation importance",
+                    subtitle: str | None = None, x_title: str | None = None) -> alt.Chart:
+    """Horizontal bars of mean importance with ±1 std error bars.
+
+    ``frame`` is one or more concatenated results of the functions above;
+    with several methods the bars are grouped by method. Only the ``top``
+    features (by the largest importance across methods) are shown.
+    """
+    frame = check_frame(_frame_of(frame), _COLUMNS, name="importance frame")
+    order = (frame.groupby("feature")["importance"].max().sort_values(ascending=False)
+             .index[:top].tolist())
+    data = check_rows(frame[frame["feature"].isin(order)].copy())
+    data["low"] = data["importance"] - data["std"]
+    data["high"] = data["importance"] + data["std"]
+    methods = list(dict.fromkeys(data["method"]))
+    names = {"roc_auc": "ROC AUC", "r2": "R²", "neg_mean_absolute_error": "−MAE",
+             "neg_root_mean_squared_error": "−RMSE", "balanced_accuracy": "balanced accuracy"}
+    scoring = ", ".join(names.get(s, s) for s in dict.fromkeys(data["scoring"]))
+    x_title = x_title or f"Mean drop in {scoring} when shuffled"
+    color = alt.Color("method:N", title="Method",
+                      scale=alt.Scale(domain=methods, range=PALETTE[:len(methods)]))
+    y = alt.Y("feature:N", sort=order, title="Feature")
+    base = alt.Chart(data).encode(y=y)
+    extra = {"yOffset": alt.YOffset("method:N", sort=methods)} if len(methods) > 1 else {}
+    bars = base.mark_bar().encode(
+        x=alt.X("importance:Q", title=x_title), color=color,
+        tooltip=["feature:N", "method:N", alt.Tooltip("importance:Q", format=".4f"),
+                 alt.Tooltip("std:Q", format=".4f")], **extra)
+    err = base.mark_rule(color="#333").encode(x="low:Q", x2="high:Q", **extra)
+    height = max(160, 22 * len(order) * max(1, len(methods)) ** 0.6)
+    return (bars + err).properties(width=WIDTH, height=height, title=titled(title, subtitle))
