@@ -1,18 +1,23 @@
-"""Sphinx extension: re-execute chapters when the package or libraries change.
+"""Sphinx extension: re-execute exactly the chapters an edit touches.
 
-Add ``xaibook.book.sphinxext`` to the book's extensions. Before each build it
-computes :func:`xaibook.book.fingerprint.fingerprint` and
+Add ``xaibook.book.sphinxext`` to the book's extensions. For every MyST
+notebook it computes :func:`xaibook.book.fingerprint.chapter_fingerprint`
+(the package modules the chapter imports, transitively, and the versions of
+the libraries they use) and
 
-* marks every document outdated when the fingerprint changed since the last
+* marks a document outdated when its fingerprint changed since the last
   build (Sphinx would otherwise re-read only edited files);
-* inserts, into every MyST notebook it reads, a first code cell (tagged
+* inserts, into the notebook it reads, a first code cell (tagged
   ``remove-cell``, so readers never see it) that holds the fingerprint. The
   jupyter-cache key is the code of the notebook, so a new fingerprint means a
-  cache miss and a fresh execution, while an unchanged package and an
-  unchanged chapter reuse the cached outputs.
+  cache miss and a fresh execution of that chapter only, while a chapter whose
+  modules and libraries are unchanged reuses its cached outputs.
 
-Config values: ``xaibook_fingerprint_paths`` (list of files or folders to
-hash; empty means the installed package).
+Config values: ``xaibook_fingerprint_package`` (the package whose source is
+followed, default ``"xaibook"``) and ``xaibook_fingerprint_package_dir``
+(where its source lives; default the installed package);
+``xaibook_fingerprint_paths`` (list of files or folders): when set, one
+global digest of those paths is used for every chapter instead.
 
 Offline pages (issue 8). With ``xaibook_offline`` (default True) it also
 
@@ -38,7 +43,7 @@ from pathlib import Path
 
 from sphinx.errors import ExtensionError
 
-from xaibook.book.fingerprint import fingerprint
+from xaibook.book.fingerprint import chapter_fingerprint, fingerprint
 
 __all__ = ["setup", "inject_fingerprint"]
 
@@ -64,33 +69,56 @@ def inject_fingerprint(text: str, digest: str, setup_lines: tuple[str, ...] = ()
     extra = "".join(f"{line}\n" for line in setup_lines)
     cell = (
         "\n```{code-cell} ipython3\n:tags: [remove-cell]\n\n"
-        f"{MARKER} {digest} (re-executes this chapter when src/xaibook changes)\n{extra}```\n"
+        f"{MARKER} {digest} (re-executes this chapter when a module it imports changes)\n{extra}```\n"
     )
     return text[: match.end()] + cell + text[match.end():]
 
 
-def _digest(app) -> str:
-    paths = app.config.xaibook_fingerprint_paths or None
-    return fingerprint(paths)
+def _digest(app, docname: str) -> str:
+    """The fingerprint of one document (cached for the build)."""
+    cache = app.__dict__.setdefault("_xaibook_digests", {})
+    if docname not in cache:
+        paths = app.config.xaibook_fingerprint_paths
+        if paths:
+            cache[docname] = fingerprint(paths)
+        else:
+            path = Path(app.env.doc2path(docname))
+            text = path.read_text(encoding="utf-8") if path.suffix == ".md" else ""
+            package_dir = app.config.xaibook_fingerprint_package_dir or None
+            cache[docname] = chapter_fingerprint(
+                text, own=app.config.xaibook_fingerprint_package, package_dir=package_dir).digest
+    return cache[docname]
 
 
 def _on_builder_inited(app):
-    app.env.xaibook_new_fingerprint = _digest(app)
+    app._xaibook_digests = {}
+    if not isinstance(getattr(app.env, "xaibook_fingerprints", None), dict):
+        app.env.xaibook_fingerprints = {}
 
 
 def _on_env_get_outdated(app, env, added, changed, removed):
-    new = getattr(env, "xaibook_new_fingerprint", None) or _digest(app)
-    old = getattr(env, "xaibook_fingerprint", None)
-    env.xaibook_fingerprint = new
-    if old is not None and old != new:
-        return sorted(env.found_docs - set(added) - set(removed))
-    return []
+    old = env.xaibook_fingerprints
+    outdated = []
+    for docname in sorted(env.found_docs - set(added) - set(removed)):
+        if old.get(docname) != _digest(app, docname):
+            outdated.append(docname)
+    return outdated
 
 
 def _on_source_read(app, docname, source):
-    digest = getattr(app.env, "xaibook_new_fingerprint", None) or _digest(app)
+    digest = _digest(app, docname)
+    app.env.xaibook_fingerprints[docname] = digest
     setup_lines = (ALTAIR_SETUP,) if app.config.xaibook_offline else ()
     source[0] = inject_fingerprint(source[0], digest, setup_lines)
+
+
+def _on_env_purge_doc(app, env, docname):
+    getattr(env, "xaibook_fingerprints", {}).pop(docname, None)
+
+
+def _on_env_merge_info(app, env, docnames, other):
+    env.xaibook_fingerprints.update(
+        {d: other.xaibook_fingerprints[d] for d in docnames if d in other.xaibook_fingerprints})
 
 
 # --- offline pages ---------------------------------------------------------
@@ -161,10 +189,14 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.add_config_value("xaibook_fingerprint_paths", [], "env")
+    app.add_config_value("xaibook_fingerprint_package", "xaibook", "env")
+    app.add_config_value("xaibook_fingerprint_package_dir", "", "env")
     app.add_config_value("xaibook_offline", True, "env")
     app.connect("builder-inited", _on_builder_inited)
     app.connect("builder-inited", _on_builder_inited_offline)
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("source-read", _on_source_read)
+    app.connect("env-purge-doc", _on_env_purge_doc)
+    app.connect("env-merge-info", _on_env_merge_info)
     app.connect("html-page-context", _on_html_page_context)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
