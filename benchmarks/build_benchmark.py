@@ -15,7 +15,13 @@ the measurement is of one snapshot even while the repository changes.
    rebuilt: which chapters were re-read and which were re-executed;
 4. **code edit**: a comment added to that chapter's first code cell: only
    that chapter may re-execute;
-5. **second cold build** (edits reverted): its glued values must equal the
+5. **module edit**: a comment appended to one analysis module (``--module``,
+   default ``src/xaibook/cases/propublica.py``): exactly the chapters whose
+   per-chapter fingerprint includes it may re-execute (the expected set is
+   computed with :func:`xaibook.book.fingerprint.chapter_fingerprint`);
+6. **tooling edit**: a comment appended to ``src/xaibook/book/slides.py``:
+   nothing may re-execute;
+7. **second cold build** (edits reverted): its glued values must equal the
    first's, byte for byte;
 
 with the wall time and the peak memory (resident set of the whole process
@@ -205,6 +211,22 @@ def first_code_cell_edit(text: str) -> str:
                   r"\1# benchmark: a code edit\n", text, count=1)
 
 
+def expected_reexecution(work: Path, module: str) -> list[str]:
+    """Chapters of the workspace whose fingerprint includes ``module`` (a path under src/)."""
+    from xaibook.book.fingerprint import chapter_fingerprint
+
+    dotted = ".".join(Path(module).relative_to("src").with_suffix("").parts)
+    toc = (work / "_toc.yml").read_text()
+    chapters = []
+    for name in re.findall(r"file:\s*(\S+)", toc):
+        path = work / (name if name.endswith(".md") else name + ".md")
+        if path.is_file() and "```{code-cell}" in path.read_text():
+            fp = chapter_fingerprint(path.read_text(), package_dir=work / "src" / "xaibook")
+            if dotted in fp.modules:
+                chapters.append(path.stem)
+    return sorted(chapters)
+
+
 def fmt_s(s: float) -> str:
     return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min ({s:.0f} s)"
 
@@ -219,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--chapter", default=None,
                     help="chapter to edit (default: the first book/*.md in _toc.yml with code)")
+    ap.add_argument("--module", default="src/xaibook/cases/propublica.py",
+                    help="analysis module to edit for the per-module re-execution row")
     ap.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--quick", action="store_true", help="only the first cold build and sizes")
@@ -289,6 +313,16 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(first_code_cell_edit(original))
             step("code_edit")
             path.write_text(original)
+        for key, rel in (("module_edit", args.module), ("tooling_edit", "src/xaibook/book/slides.py")):
+            module = work / rel
+            if not module.is_file():
+                continue
+            results[f"{key}_target"] = rel
+            results[f"{key}_expected"] = expected_reexecution(work, rel)
+            original = module.read_text()
+            module.write_text(original + "\n# benchmark: a module edit\n")
+            step(key)
+            module.write_text(original)
         shutil.rmtree(build, ignore_errors=True)
         step("cold2")
         glue2 = glued_values(build)
@@ -332,6 +366,15 @@ def render_table(res: dict) -> str:
             only = set(e["executed"]) <= {chap}
             lines.append(f"| {label} ({res['chapter']}) | {fmt_s(e['seconds'])}, re-executed: "
                          f"{', '.join(e['executed']) or 'none'} | only that chapter | {ok(only and e['returncode'] == 0)} |")
+    for key, label in (("module_edit", "rebuild after editing one analysis module"),
+                       ("tooling_edit", "rebuild after editing a tooling module")):
+        if key in steps:
+            e = steps[key]
+            expected = res.get(f"{key}_expected", [])
+            lines.append(f"| {label} ({res[f'{key}_target']}) | {fmt_s(e['seconds'])}, re-executed: "
+                         f"{', '.join(e['executed']) or 'none'} | exactly the chapters importing it: "
+                         f"{', '.join(expected) or 'none'} | "
+                         f"{ok(sorted(e['executed']) == expected and e['returncode'] == 0)} |")
     peak = max((s["peak_rss"] for s in steps.values()), default=0)
     lines.append(f"| peak memory (whole process tree) | {peak / 1024 / MB:.2f} GB | <= 6 GB | {ok(peak <= TARGETS['memory'])} |")
     if "glue_identical" in res:
