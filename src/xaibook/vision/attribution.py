@@ -32,14 +32,18 @@ Example
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from xaibook.vision._tf import keras, quiet, tf
 
 __all__ = [
-    "METHODS", "attribute", "deconvnet", "gradcam", "guided_backprop", "input_gradients",
-    "lime_map", "logits_model", "normalize_maps", "saliency", "segment", "shap_all_classes",
-    "shap_map", "smoothgrad",
+    "METHODS", "attribute", "deconvnet", "gradcam", "guided_backprop", "guided_gradients_tfkv",
+    "input_gradients",
+    "LimeResult", "lime_explain", "lime_map", "logits_model", "normalize_maps", "saliency",
+    "segment", "shap_all_classes",
+    "shap_map", "smoothgrad", "swap_fill",
 ]
 
 #: Method names accepted by :func:`attribute`, in the book's order.
@@ -220,14 +224,48 @@ def saliency(model, images, labels, *, signed: bool = False) -> np.ndarray:
     return _reduce_channels(input_gradients(model, images, labels), signed)
 
 
-def guided_backprop(model, images, labels, *, signed: bool = False) -> np.ndarray:
+def guided_backprop(model, images, labels, *, signed: bool = False,
+                    backend: str = "tf-keras-vis") -> np.ndarray:
     """Guided backpropagation (Springenberg et al., 2015); ``(n, h, w)``.
 
-    tf-keras-vis has no guided backprop; here each ReLU of a copy of the
-    model gets a custom gradient that passes only positive gradients where
-    its input was positive.
+    By default the library's: tf-keras-vis 0.8.7's ``Saliency`` with its
+    ``GuidedBackpropagation`` model modifier (each ReLU of a clone passes a
+    gradient only where both its input and the incoming gradient are
+    positive), taken raw (``keepdims=True``, no gradient modifier) and then
+    reduced over channels like the other gradient maps. ``backend="own"``
+    uses this module's ReLU override (:func:`input_gradients` with
+    ``rule="guided"``), which is still needed where the raw channel-resolved
+    gradients are wanted (the Gen-Z chapter) and for deconvnet, which
+    tf-keras-vis does not ship; a test checks that the two agree.
     """
-    return _reduce_channels(input_gradients(model, images, labels, rule="guided"), signed)
+    if backend == "own":
+        return _reduce_channels(input_gradients(model, images, labels, rule="guided"), signed)
+    if backend != "tf-keras-vis":
+        raise ValueError(f"backend must be 'tf-keras-vis' or 'own', got {backend!r}")
+    return _reduce_channels(guided_gradients_tfkv(model, images, labels), signed)
+
+
+def guided_gradients_tfkv(model, images, labels) -> np.ndarray:
+    """Raw guided-backprop gradients ``(n, h, w, c)`` from tf-keras-vis."""
+    with quiet():
+        from tf_keras_vis.saliency import Saliency
+        from tf_keras_vis.utils.model_modifiers import GuidedBackpropagation
+        from tf_keras_vis.utils.scores import CategoricalScore
+
+    x, y = _prepare(model, images, labels)
+    net = logits_model(model)
+    relu = keras.activations.relu
+    with quiet():
+        sal = Saliency(net, model_modifier=GuidedBackpropagation([relu]), clone=True)
+        replaced = sum(getattr(layer, "activation", None) is not None
+                       and getattr(layer.activation, "__name__", "") == "guided_activation"
+                       for layer in sal.model.layers)
+        if not replaced:
+            raise ValueError("tf-keras-vis found no ReLU activation to make guided; use "
+                             "backend='own'")
+        grads = sal(CategoricalScore(y.tolist()), x, keepdims=True, gradient_modifier=None,
+                    normalize_map=False)
+    return np.asarray(grads, dtype=np.float64).reshape(x.shape)
 
 
 def deconvnet(model, images, labels, *, signed: bool = False) -> np.ndarray:
@@ -425,16 +463,130 @@ def segment(image, *, method: str = "slic", n_segments: int = 30, compactness: f
     return np.unique(labels, return_inverse=True)[1].reshape(labels.shape).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class LimeResult:
+    """LIME explanations of a batch: maps, segments and how well the surrogate fits.
+
+    Attributes
+    ----------
+    maps : numpy.ndarray
+        ``(n, h, w)`` signed superpixel weights, per pixel.
+    segments : numpy.ndarray
+        ``(n, h, w)`` superpixel labels.
+    r2 : numpy.ndarray
+        ``(n,)`` weighted R² of LIME's linear surrogate on its perturbations
+        (``explanation.score``): how much of the model's behaviour around the
+        image the weights describe.
+    n_segments : numpy.ndarray
+        ``(n,)`` superpixels per image.
+    """
+
+    maps: np.ndarray
+    segments: np.ndarray
+    r2: np.ndarray
+    n_segments: np.ndarray
+
+
+def swap_fill(palette_from, palette_to):
+    """A LIME ``fill`` that recolours the image: each pixel's tint ``palette_from``
+    becomes ``palette_to`` (grey level kept), e.g. pink garments shown blue.
+
+    Works on tinted images ``grey * colour``: the grey level is recovered as
+    the pixel's maximum over channels divided by the colour's maximum.
+    """
+    a = np.asarray(palette_from, dtype=np.float64)
+    b = np.asarray(palette_to, dtype=np.float64)
+    if a.shape != (3,) or b.shape != (3,):
+        raise ValueError("palette_from and palette_to must be RGB triples")
+
+    def fill(image):
+        image = np.asarray(image, dtype=np.float64)
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise ValueError(f"swap_fill needs an (h, w, 3) image, got shape {image.shape}")
+        grey = image.max(axis=-1, keepdims=True) / a.max()
+        return np.clip(grey * b, 0, 1)
+
+    return fill
+
+
+def lime_explain(model, images, labels, *, num_samples: int = 1000, seed: int = 0,
+                 hide_color: float = 0.0, fill=None, segmentation: str = "slic",
+                 **segment_options) -> LimeResult:
+    """LIME image explanations with the surrogate's fit (see :func:`lime_map`).
+
+    Parameters
+    ----------
+    fill : callable, optional
+        ``fill(image) -> image`` of the same shape: what a hidden superpixel
+        shows instead of ``hide_color``. ``swap_fill(pink, blue)`` shows it in
+        the other colour, so that LIME's perturbations vary colour and not
+        only presence: the *colour-aware* LIME of the Gen-Z chapter. With the
+        default (black) fill, LIME can only ask "is this region needed?",
+        never "does its colour matter?".
+    """
+    from unittest import mock
+
+    with quiet():
+        from lime import lime_image
+
+    x, y = _prepare(model, images, labels)
+    if num_samples < 10:
+        raise ValueError(f"num_samples must be at least 10, got {num_samples}")
+    if fill is not None and not callable(fill):
+        raise TypeError("fill must be a function image -> image (e.g. swap_fill(pink, blue))")
+    segment(x[0], method=segmentation, **segment_options)  # validate options early
+    grey = x.shape[-1] == 1
+
+    def classify(batch):
+        batch = np.asarray(batch, dtype=np.float32)
+        if grey:
+            batch = batch[..., :1]
+        return model(batch, training=False).numpy()
+
+    def seg_fn(image):
+        return segment(image, method=segmentation, **segment_options)
+
+    class _Explainer(lime_image.LimeImageExplainer):
+        def data_labels(self, image, fudged_image, *args, **kwargs):
+            if fill is not None:
+                fudged_image = np.asarray(fill(image), dtype=image.dtype)
+                if fudged_image.shape != image.shape:
+                    raise ValueError(f"fill returned shape {fudged_image.shape}, the image has "
+                                     f"{image.shape}")
+            return super().data_labels(image, fudged_image, *args, **kwargs)
+
+    maps, segments, r2 = [], [], []
+    for image, label in zip(x, y):
+        explainer = _Explainer(random_state=seed)
+        # lime 0.2.0.1 always shows a tqdm progress bar (a widget in Jupyter);
+        # replace it, for this call only, by a plain loop.
+        with quiet(), mock.patch.object(lime_image, "tqdm", lambda rows, **_: rows):
+            explanation = explainer.explain_instance(
+                image[..., 0] if grey else image, classify, labels=(int(label),), top_labels=None,
+                hide_color=hide_color, num_samples=num_samples, batch_size=256,
+                segmentation_fn=seg_fn, random_seed=seed)
+        weights = np.zeros(explanation.segments.max() + 1)
+        for seg, weight in explanation.local_exp[int(label)]:
+            weights[seg] = weight
+        maps.append(weights[explanation.segments])
+        segments.append(explanation.segments)
+        r2.append(float(explanation.score[int(label)] if isinstance(explanation.score, dict)
+                        else explanation.score))
+    segs = np.stack(segments)
+    return LimeResult(np.stack(maps), segs, np.asarray(r2),
+                      np.asarray([len(np.unique(s)) for s in segs]))
+
+
 def lime_map(model, images, labels, *, num_samples: int = 1000, seed: int = 0,
              hide_color: float = 0.0, segmentation: str = "slic", return_segments: bool = False,
-             **segment_options):
+             fill=None, **segment_options):
     """LIME image explanations as per-pixel maps of superpixel weights.
 
     For each image, LIME switches random subsets of superpixels to
-    ``hide_color`` (black, the background colour of Fashion-MNIST),
-    asks the model for the class probability and fits a weighted linear
-    model on which superpixels were kept; each pixel gets its superpixel's
-    coefficient.
+    ``hide_color`` (black, the background colour of Fashion-MNIST; or to
+    ``fill(image)``, see :func:`lime_explain`), asks the model for the class
+    probability and fits a weighted linear model on which superpixels were
+    kept; each pixel gets its superpixel's coefficient.
 
     Parameters
     ----------
@@ -448,49 +600,18 @@ def lime_map(model, images, labels, *, num_samples: int = 1000, seed: int = 0,
         See :func:`segment`; ``segment_options`` are passed on.
     return_segments : bool
         Also return the ``(n, h, w)`` segment labels.
+    fill : callable, optional
+        See :func:`lime_explain`.
 
     Returns
     -------
     numpy.ndarray or tuple
         ``(n, h, w)`` signed weights (and the segments).
     """
-    from unittest import mock
-
-    with quiet():
-        from lime import lime_image
-
-    x, y = _prepare(model, images, labels)
-    if num_samples < 10:
-        raise ValueError(f"num_samples must be at least 10, got {num_samples}")
-    segment(x[0], method=segmentation, **segment_options)  # validate options early
-    grey = x.shape[-1] == 1
-
-    def classify(batch):
-        batch = np.asarray(batch, dtype=np.float32)
-        if grey:
-            batch = batch[..., :1]
-        return model(batch, training=False).numpy()
-
-    def seg_fn(image):
-        return segment(image, method=segmentation, **segment_options)
-
-    maps, segments = [], []
-    for image, label in zip(x, y):
-        explainer = lime_image.LimeImageExplainer(random_state=seed)
-        # lime 0.2.0.1 always shows a tqdm progress bar (a widget in Jupyter);
-        # replace it, for this call only, by a plain loop.
-        with quiet(), mock.patch.object(lime_image, "tqdm", lambda rows, **_: rows):
-            explanation = explainer.explain_instance(
-                image[..., 0] if grey else image, classify, labels=(int(label),), top_labels=None,
-                hide_color=hide_color, num_samples=num_samples, batch_size=256,
-                segmentation_fn=seg_fn, random_seed=seed)
-        weights = np.zeros(explanation.segments.max() + 1)
-        for seg, weight in explanation.local_exp[int(label)]:
-            weights[seg] = weight
-        maps.append(weights[explanation.segments])
-        segments.append(explanation.segments)
-    maps = np.stack(maps)
-    return (maps, np.stack(segments)) if return_segments else maps
+    res = lime_explain(model, images, labels, num_samples=num_samples, seed=seed,
+                       hide_color=hide_color, fill=fill, segmentation=segmentation,
+                       **segment_options)
+    return (res.maps, res.segments) if return_segments else res.maps
 
 
 # --------------------------------------------------------------------------- dispatch
