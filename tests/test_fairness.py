@@ -84,3 +84,65 @@ def test_report_from_model_and_plot():
     assert "xOffset" in str(plot_group_metrics(both).to_dict())
     with pytest.raises(ValueError, match="threshold"):
         fairness_report(model, X, y, X[["g"]], threshold=1.5)
+
+
+def test_planted_gap_covered_by_bootstrap_interval():
+    """Known answer: selection rates of 0.30 (group a) and 0.50 (group b) planted exactly;
+    the signed gap a - b = -0.20 lies inside its 95% interval, which excludes zero."""
+    from xaibook.tabular.fairness import gap_text, group_rate_intervals
+    rng = np.random.default_rng(1)
+    n = 2_000
+    groups = np.repeat(["a", "b"], n // 2)
+    y_true = rng.integers(0, 2, n)
+    y_pred = np.concatenate([rng.permutation(np.r_[np.ones(300), np.zeros(700)]),
+                             rng.permutation(np.r_[np.ones(500), np.zeros(500)])]).astype(int)
+    t = group_rate_intervals(y_true, y_pred, pd.Series(groups, name="g"), reference={"g": "b"},
+                             metrics=("selection_rate", "false_negative_rate"), n_boot=300)
+    row = t[(t["metric"] == "selection_rate") & (t["group"] == "a")].iloc[0]
+    assert row["rate"] == pytest.approx(0.30) and row["gap"] == pytest.approx(-0.20)
+    assert row["gap_low"] < -0.20 < row["gap_high"] and row["gap_high"] < 0 and row["gap_real"]
+    assert row["low"] < 0.30 < row["high"] and row["n"] == 1_000 and row["n_ref"] == 1_000
+    ref = t[(t["metric"] == "selection_rate") & (t["group"] == "b")].iloc[0]
+    assert ref["gap"] == 0 and np.isnan(ref["gap_low"])
+    # FNR counts only the truly positive rows
+    fnr = t[(t["metric"] == "false_negative_rate") & (t["group"] == "a")].iloc[0]
+    assert fnr["n"] == int((y_true[:1000] == 1).sum())
+    assert gap_text(t, "g", "a", "selection_rate").startswith("-20.0 pp (95% CI -")
+    with pytest.raises(KeyError, match="groups are"):
+        gap_text(t, "g", "z", "selection_rate")
+    with pytest.raises(ValueError, match="unknown metric"):
+        group_rate_intervals(y_true, y_pred, groups, metrics=("nope",))
+
+
+def test_no_gap_interval_covers_zero():
+    from xaibook.tabular.fairness import group_rate_intervals
+    rng = np.random.default_rng(2)
+    g = rng.choice(["a", "b"], 1_000)
+    y = rng.integers(0, 2, 1_000)
+    p = rng.integers(0, 2, 1_000)
+    t = group_rate_intervals(y, p, pd.Series(g, name="g"), n_boot=300)
+    rows = t[t["gap_low"].notna()]
+    assert ((rows["gap_low"] < 0) & (rows["gap_high"] > 0)).all()
+
+
+def test_plot_group_intervals_fits_column():
+    from xaibook.tabular.fairness import group_rate_intervals, plot_group_intervals
+    rng = np.random.default_rng(3)
+    g = rng.choice(["a", "b", "c"], 600)
+    t = group_rate_intervals(rng.integers(0, 2, 600), rng.integers(0, 2, 600),
+                             pd.Series(g, name="g"), n_boot=100)
+    spec = plot_group_intervals(pd.concat([t.assign(model="m1"), t.assign(model="m2")])).to_dict()
+    assert spec["columns"] == 2 and spec["spec"]["width"] <= 260
+
+
+def test_repeated_split_gaps():
+    from xaibook.tabular.fairness import repeated_split_gaps
+    from xaibook.tabular.models import make_linear_pipeline
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"x": rng.normal(size=300), "g": rng.choice(["a", "b"], 300)})
+    y = (X["x"] + (X["g"] == "a") + rng.normal(size=300) > 0.5).astype(int)
+    out = repeated_split_gaps(make_linear_pipeline, X, y, X[["g"]], n_splits=3,
+                              metrics=("selection_rate",))
+    assert out["split"].nunique() == 3 and set(out["group"]) == {"a", "b"}
+    ref = out["reference"].iloc[0]
+    assert (out.loc[out["group"] == ref, "gap"] == 0).all()

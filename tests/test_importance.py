@@ -103,3 +103,59 @@ def test_plot_importance(model_and_data):
     assert "Mean drop in ROC AUC" in str(plot_importance(auc).to_dict())
     with pytest.raises(ValueError, match="lacks"):
         plot_importance(frame.drop(columns="std"))
+
+
+from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
+
+
+class _Median3(ClassifierMixin, BaseEstimator):
+    """Predicts from the median of three copies of one signal: any single copy can be
+    shuffled without changing a prediction; shuffling all three destroys the signal."""
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):
+        m = np.median(np.asarray(X[["c1", "c2", "c3"]], float), axis=1)
+        p = 1 / (1 + np.exp(-3 * m))
+        return np.c_[1 - p, p]
+
+    def predict(self, X):
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def test_grouped_permutation_known_answer():
+    from sklearn.metrics import roc_auc_score
+    from xaibook.tabular.importance import grouped_permutation_importance
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=600)
+    X = pd.DataFrame({"c1": z, "c2": z, "c3": z, "noise": rng.normal(size=600)})
+    y = (z + 0.3 * rng.normal(size=600) > 0).astype(int)
+    model = _Median3().fit(X, y)
+    scorer = lambda est, X, y: roc_auc_score(y, est.predict_proba(X)[:, 1])  # noqa: E731
+    imp = grouped_permutation_importance(
+        model, X, y, {"c1": ["c1"], "c2": ["c2"], "c3": ["c3"], "copies": ["c1", "c2", "c3"]},
+        scoring=scorer, n_repeats=3).set_index("feature")
+    assert imp.loc[["c1", "c2", "c3"], "importance"].abs().max() < 1e-12   # alone: nothing
+    assert imp.loc["copies", "importance"] > 0.3                            # together: the signal
+    assert imp.loc["copies", "columns"] == "c1, c2, c3"
+    with pytest.raises(ValueError, match="not in X"):
+        grouped_permutation_importance(model, X, y, {"bad": ["nope"]}, scoring=scorer)
+
+
+def test_drop_column_refit_known_answer():
+    from xaibook.tabular.importance import drop_column_importance
+    from xaibook.tabular.models import make_linear_pipeline
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=800)
+    X = pd.DataFrame({"a": z + 0.01 * rng.normal(size=800), "b": z + 0.01 * rng.normal(size=800),
+                      "noise": rng.normal(size=800)})
+    y = (z + 0.5 * rng.normal(size=800) > 0).astype(int)
+    Xtr, Xte, ytr, yte = X[:500], X[500:], y[:500], y[500:]
+    out = drop_column_importance(make_linear_pipeline, Xtr, ytr, Xte, yte,
+                                 {"a": ["a"], "b": ["b"], "a and b": ["a", "b"]},
+                                 n_boot=200).set_index("feature")
+    assert abs(out.loc["a", "drop"]) < 0.01 and not out.loc["a", "drop_real"]
+    assert out.loc["a and b", "drop"] > 0.2 and out.loc["a and b", "drop_real"]
+    assert out.loc["a and b", "low"] <= out.loc["a and b", "drop"] <= out.loc["a and b", "high"]

@@ -20,7 +20,18 @@ API
 ``fairness_report(model, X, y, sensitive, *, threshold=0.5)``
     Both, from a fitted model (:class:`FairnessReport`).
 ``plot_group_metrics(by_group, *, metrics=..., attributes=None)``
-    Altair bars per group, one panel per attribute.
+    Altair bars per group, panels wrapped two per row.
+``group_rate_intervals(y_true, y_pred, sensitive, *, metrics=..., n_boot=500, seed=0)``
+    Every group rate with its 95% bootstrap interval and the *signed* gap of
+    each group to a reference group with the interval of the gap
+    (:func:`xaibook.stats.group_rates`), with the group counts behind each.
+``gap_text(table, attribute, group, metric)``
+    One gap as prose: ``"-12.3 pp (95% CI -20.1 to -4.2; 59 vs 241 people)"``.
+``plot_group_intervals(table, *, metrics=..., attributes=None)``
+    Points with 95% interval bars per group, panels wrapped two per row.
+``repeated_split_gaps(make_model, X, y, sensitive, *, n_splits=25, ...)``
+    Refit on many stratified train/test splits and return every split's
+    scores and signed gaps, to be reported as a distribution.
 """
 
 from __future__ import annotations
@@ -36,7 +47,8 @@ from xaibook.style import PALETTE, check_frame, check_rows, titled
 from xaibook.tabular.models import check_model_input, check_target, predict_score, task_of
 
 __all__ = ["METRICS", "METRIC_LABELS", "group_metrics", "fairness_differences", "FairnessReport",
-           "fairness_report", "plot_group_metrics"]
+           "fairness_report", "plot_group_metrics", "RATE_METRICS", "group_rate_intervals",
+           "gap_text", "plot_group_intervals", "repeated_split_gaps"]
 
 #: Metrics reported per group, in order.
 METRICS = ["count", "selection_rate", "true_positive_rate", "false_positive_rate",
@@ -234,7 +246,9 @@ def plot_group_metrics(by_group: pd.DataFrame, *, metrics=("selection_rate", "tr
                                                             "false_positive_rate"),
                        attributes=None, title: str = "Group metrics",
                        subtitle: str | None = None, width: int = 200):
-    """Bars of each metric per group, one row of panels per protected attribute.
+    """Bars of each metric per group, panels wrapped two per row, one block per attribute.
+
+    Panels are at most 240 px wide so that two fit the text column (640 px).
 
     ``by_group`` comes from :func:`group_metrics` (several frames may be
     concatenated with an extra ``model`` column: bars are then grouped by model).
@@ -268,9 +282,239 @@ def plot_group_metrics(by_group: pd.DataFrame, *, metrics=("selection_rate", "tr
             enc["xOffset"] = alt.XOffset("model:N", sort=models)
             mark = {}
         chart = alt.Chart(data).mark_bar(**mark).encode(
-            **enc, column=alt.Column("metric:N", title=f"{attr}", sort=labels,
-                                     header=alt.Header(labelFontWeight="bold")),
-        ).properties(width=width, height=160)
+            **enc, facet=alt.Facet("metric:N", title=f"{attr}", sort=labels, columns=2,
+                                   header=alt.Header(labelFontWeight="bold")),
+        ).properties(width=min(int(width), 240), height=140)
         charts.append(chart)
     out = charts[0] if len(charts) == 1 else alt.vconcat(*charts)
     return out.properties(title=titled(title, subtitle))
+
+
+# ------------------------------------------------------- rates with intervals
+#: Rates with a bootstrap interval: (values, rows that enter the rate) from (y_true, y_pred).
+RATE_METRICS = {
+    "selection_rate": lambda t, p: (p, np.ones(len(p), bool)),
+    "true_positive_rate": lambda t, p: (p, t == 1),
+    "false_positive_rate": lambda t, p: (p, t == 0),
+    "false_negative_rate": lambda t, p: (1 - p, t == 1),
+    "base_rate": lambda t, p: (t, np.ones(len(t), bool)),
+}
+
+
+def group_rate_intervals(y_true, y_pred, sensitive, *,
+                         metrics=("selection_rate", "true_positive_rate", "false_positive_rate",
+                                  "false_negative_rate"),
+                         reference=None, n_boot: int = 500, seed: int = 0,
+                         level: float = 0.95) -> pd.DataFrame:
+    """Group rates with bootstrap intervals and signed gaps to a reference group.
+
+    Each rate is computed by :func:`xaibook.stats.group_rates` (rows resampled
+    jointly, so the interval of a gap is the bootstrap distribution of the
+    gap itself, not a guess from two overlapping intervals).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of 0/1
+        Observed outcome and prediction (1 = favourable).
+    sensitive : Series, DataFrame or dict
+        One column per protected attribute, each evaluated on its own.
+    metrics : sequence of str
+        Keys of :data:`RATE_METRICS`: ``selection_rate`` (share predicted 1),
+        ``true_positive_rate`` (among y = 1), ``false_positive_rate`` (among
+        y = 0), ``false_negative_rate`` (among y = 1) and ``base_rate`` (share
+        with y = 1, the labels' own gap).
+    reference : label or dict, optional
+        Reference group per attribute (``{"sex": "Male"}``); default: the
+        largest group of each attribute.
+    n_boot, seed, level
+        Bootstrap resamples, seed and coverage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per attribute, metric and group: ``attribute``, ``metric``,
+        ``group``, ``reference``, ``n`` (rows entering the rate), ``n_ref``,
+        ``rate``, ``low``, ``high``, ``gap`` (``rate - rate(reference)``,
+        signed), ``gap_low``, ``gap_high`` and ``gap_real`` (the gap's
+        interval excludes zero). The reference row has gap 0, no interval.
+    """
+    from xaibook.stats import group_rates
+    y_true, y_pred, sens = _check(y_true, y_pred, sensitive)
+    unknown = [m for m in metrics if m not in RATE_METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {sorted(RATE_METRICS)}")
+    if int(n_boot) < 50:
+        raise ValueError("n_boot must be at least 50 for a 95% interval")
+    parts = []
+    for col in sens.columns:
+        groups = sens[col].astype(str).to_numpy()
+        ref = reference.get(col) if isinstance(reference, dict) else reference
+        if ref is None:
+            ref = pd.Series(groups).value_counts().index[0]
+        for metric in metrics:
+            values, mask = RATE_METRICS[metric](y_true, y_pred)
+            table = group_rates(values, groups, reference=str(ref), n_boot=int(n_boot), seed=seed,
+                                level=level, mask=mask, name=metric)
+            table.insert(0, "attribute", str(col))
+            table["reference"] = str(ref)
+            table["n_ref"] = int(table.loc[table["group"] == str(ref), "n"].iloc[0])
+            parts.append(table)
+    out = pd.concat(parts, ignore_index=True)
+    out["group"] = out["group"].astype(str)
+    return out[["attribute", "metric", "group", "reference", "n", "n_ref", "rate", "low", "high",
+                "gap", "gap_low", "gap_high", "gap_real"]]
+
+
+def _row(table: pd.DataFrame, attribute: str, group: str, metric: str) -> pd.Series:
+    row = table[(table["attribute"] == attribute) & (table["group"] == str(group))
+                & (table["metric"] == metric)]
+    if row.empty:
+        raise KeyError(f"no row for attribute {attribute!r}, group {group!r}, metric {metric!r}; "
+                       f"groups are {sorted(set(table['group']))}")
+    return row.iloc[0]
+
+
+def gap_text(table: pd.DataFrame, attribute: str, group: str, metric: str, *,
+             digits: int = 1) -> str:
+    """One signed gap, in percentage points, with its interval and the counts behind it."""
+    r = _row(table, attribute, group, metric)
+
+    def f(v):
+        v = 100 * float(v)
+        v = 0.0 if round(v, digits) == 0 else v     # never print "-0.0"
+        return f"{v:+.{digits}f}"
+
+    return (f"{f(r['gap'])} pp (95% CI {f(r['gap_low'])} to {f(r['gap_high'])}; "
+            f"{int(r['n']):,} vs {int(r['n_ref']):,} people)")
+
+
+def rate_text(table: pd.DataFrame, attribute: str, group: str, metric: str, *,
+              digits: int = 1) -> str:
+    """One group rate as ``"23.4% (95% CI 20.1 to 26.0%, n = 512)"``."""
+    r = _row(table, attribute, group, metric)
+    return (f"{100 * r['rate']:.{digits}f}% (95% CI {100 * r['low']:.{digits}f} to "
+            f"{100 * r['high']:.{digits}f}%, n = {int(r['n']):,})")
+
+
+__all__.append("rate_text")
+
+
+def plot_group_intervals(table: pd.DataFrame, *, metrics=None, attributes=None,
+                         title: str = "Group rates with 95% intervals",
+                         subtitle: str | None = None, width: int = 250) -> alt.Chart:
+    """Each group's rate as a point with its 95% bootstrap interval.
+
+    ``table`` comes from :func:`group_rate_intervals` (several may be
+    concatenated with a ``model`` column: points are then offset by model).
+    Panels (one per metric) wrap two per row and are at most 260 px wide, so
+    the chart fits a 640 px column and can be read on a phone.
+    """
+    check_frame(table, ["attribute", "metric", "group", "n", "rate", "low", "high"], name="table")
+    metrics = list(dict.fromkeys(table["metric"])) if metrics is None else list(metrics)
+    attributes = (list(dict.fromkeys(table["attribute"])) if attributes is None
+                  else list(attributes))
+    data = table[table["metric"].isin(metrics) & table["attribute"].isin(attributes)].copy()
+    check_rows(data)
+    data["metric_label"] = data["metric"].map(lambda m: METRIC_LABELS.get(m, m.replace("_", " ")
+                                                                          .capitalize()))
+    for c in ("rate", "low", "high"):
+        data[c] = data[c].astype(float).round(4)
+    labels = [METRIC_LABELS.get(m, m.replace("_", " ").capitalize()) for m in metrics]
+    has_model = "model" in data
+    charts = []
+    for attr in attributes:
+        d = data[data["attribute"] == attr]
+        groups = list(dict.fromkeys(d["group"]))
+        y = alt.Y("group:N", title=None, sort=groups, axis=alt.Axis(labelLimit=120))
+        extra = {}
+        color = alt.value(PALETTE[0])
+        if has_model:
+            models = list(dict.fromkeys(data["model"]))
+            extra = {"yOffset": alt.YOffset("model:N", sort=models)}
+            color = alt.Color("model:N", title="Model", legend=alt.Legend(orient="bottom"),
+                              scale=alt.Scale(domain=models, range=(PALETTE * 3)[:len(models)]))
+        tooltip = ["group:N", "metric_label:N", alt.Tooltip("rate:Q", format=".3f"),
+                   alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"),
+                   alt.Tooltip("n:Q", format=",d")] + (["model:N"] if has_model else [])
+        base = alt.Chart().encode(y=y, color=color, tooltip=tooltip, **extra)
+        layer = alt.layer(
+            base.mark_rule(strokeWidth=2).encode(
+                x=alt.X("low:Q", title="Rate (95% interval)", scale=alt.Scale(domain=[0, 1]),
+                        axis=alt.Axis(format="%", tickCount=5)), x2="high:Q"),
+            base.mark_point(filled=True, size=45).encode(x="rate:Q"),
+            data=d,
+        ).properties(width=min(int(width), 260), height=max(50, 22 * len(groups)
+                                                            * (1 + 0.5 * has_model)))
+        charts.append(layer.facet(
+            facet=alt.Facet("metric_label:N", title=str(attr), sort=labels,
+                            header=alt.Header(labelFontWeight="bold")), columns=2))
+    out = charts[0] if len(charts) == 1 else alt.vconcat(*charts)
+    return out.properties(title=titled(title, subtitle))
+
+
+def repeated_split_gaps(make_model, X: pd.DataFrame, y, sensitive, *, n_splits: int = 25,
+                        test_size: float = 0.3, threshold: float = 0.5, seed: int = 0,
+                        metrics=("selection_rate", "true_positive_rate", "false_positive_rate",
+                                 "false_negative_rate"), reference=None) -> pd.DataFrame:
+    """Refit a model on many stratified train/test splits; every split's signed gaps.
+
+    On small data (German credit's 1,000 rows) one split is one draw of many
+    possible; this function returns the whole distribution, to be summarised
+    with :func:`xaibook.stats.summarise`.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model(X_train)`` returns an unfitted estimator for the raw frame.
+    X, y
+        Features and 0/1 target.
+    sensitive : DataFrame
+        Protected attributes of the same rows (same index as ``X``); need not
+        be features.
+    n_splits, test_size, seed
+        Number of splits (stratified on ``y``, seeds ``seed .. seed+n_splits-1``).
+    reference : dict, optional
+        Reference group per attribute; default: the largest group overall.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per split, attribute, metric and group: ``split``,
+        ``attribute``, ``metric``, ``group``, ``reference``, ``n``, ``rate``,
+        ``gap`` (signed, to the reference), ``roc_auc`` and ``accuracy`` of the
+        split's model.
+    """
+    from sklearn.metrics import accuracy_score, roc_auc_score
+    from xaibook.tabular.models import train_test_split_frame
+    if int(n_splits) < 2:
+        raise ValueError("n_splits must be at least 2 to describe a distribution")
+    y = pd.Series(np.asarray(y), index=X.index)
+    sens = sensitive if isinstance(sensitive, pd.DataFrame) else pd.DataFrame(sensitive)
+    if not sens.index.equals(X.index):
+        raise ValueError("sensitive must have the same index as X (the same rows)")
+    refs = {c: (reference or {}).get(c, sens[c].astype(str).value_counts().index[0])
+            for c in sens.columns}
+    rows = []
+    for k in range(int(n_splits)):
+        X_tr, X_te, y_tr, y_te = train_test_split_frame(X, y, test_size=test_size,
+                                                        random_state=seed + k)
+        model = make_model(X_tr).fit(X_tr, y_tr)
+        score = predict_score(model, X_te)
+        pred = (score >= threshold).astype(int)
+        t = y_te.to_numpy().astype(int)
+        auc, acc = roc_auc_score(t, score), accuracy_score(t, pred)
+        for col in sens.columns:
+            g = sens.loc[X_te.index, col].astype(str).to_numpy()
+            for metric in metrics:
+                values, mask = RATE_METRICS[metric](t, pred)
+                rate = {}
+                for label in pd.unique(g):
+                    sel = (g == label) & mask
+                    rate[label] = values[sel].mean() if sel.any() else np.nan
+                for label, r in rate.items():
+                    rows.append({"split": k, "attribute": str(col), "metric": metric,
+                                 "group": str(label), "reference": refs[col],
+                                 "n": int(((g == label) & mask).sum()), "rate": r,
+                                 "gap": r - rate.get(refs[col], np.nan),
+                                 "roc_auc": auc, "accuracy": acc})
+    return pd.DataFrame(rows)

@@ -28,6 +28,17 @@ API
     Cramér's V for every pair of features (numbers binned into quantiles).
 ``plot_importance(frame, *, top=15, title=...)``
     Altair bar chart with ±1 std error bars (grouped when several methods).
+``grouped_permutation_importance(model, X, y, groups, *, scoring=None, n_repeats=5)``
+    Shuffle a *set* of columns with one shared permutation (rows of the set
+    stay together, so no impossible combination is created inside the set).
+``drop_column_importance(make_model, X_train, y_train, X_test, y_test, groups, ...)``
+    Refit without each set of columns; the score lost, with a paired
+    bootstrap interval over the test rows (:func:`xaibook.stats.paired_difference`).
+
+Note: eli5's ``PermutationImportance`` and scikit-learn's
+``permutation_importance`` implement the same algorithm (shuffle one column,
+rescore, average over repeats); their agreement checks the plumbing, it is
+not independent evidence.
 """
 
 from __future__ import annotations
@@ -47,7 +58,8 @@ from xaibook.style import PALETTE, WIDTH, check_frame, check_rows, titled
 from xaibook.tabular.models import CodedModel, FrameCodec, check_model_input, check_target, task_of
 
 __all__ = ["Eli5Importance", "sklearn_permutation_importance", "eli5_permutation_importance",
-           "compare_importances", "feature_associations", "plot_importance"]
+           "compare_importances", "feature_associations", "plot_importance",
+           "grouped_permutation_importance", "drop_column_importance"]
 
 _COLUMNS = ["feature", "importance", "std", "method", "scoring"]
 
@@ -260,3 +272,119 @@ def plot_importance(frame: pd.DataFrame, *, top: int = 15,
     err = base.mark_rule(color="#333").encode(x="low:Q", x2="high:Q", **extra)
     height = max(160, 22 * len(order) * max(1, len(methods)) ** 0.6)
     return (bars + err).properties(width=WIDTH, height=height, title=titled(title, subtitle))
+
+
+def _check_groups(groups, columns) -> dict:
+    if not isinstance(groups, dict) or not groups:
+        raise ValueError("groups must be a non-empty dict: name -> list of column names")
+    out = {}
+    for name, cols in groups.items():
+        cols = [cols] if isinstance(cols, str) else list(cols)
+        missing = [c for c in cols if c not in columns]
+        if not cols or missing:
+            raise ValueError(f"group {name!r}: columns {missing or cols} are not in X "
+                             f"(columns: {list(columns)})")
+        out[str(name)] = cols
+    return out
+
+
+def grouped_permutation_importance(model, X, y, groups, *, scoring=None, n_repeats: int = 5,
+                                   random_state: int = 0) -> pd.DataFrame:
+    """Permutation importance of *sets* of columns, shuffled together.
+
+    Each set's columns are permuted with one shared permutation of the rows,
+    so the combination of values inside the set stays a real person's (a
+    shuffled ``marital_status`` alone makes "husbands" who never married);
+    only the link between the set and the other columns is broken. When
+    columns carry the same information, each one shuffled alone looks
+    unimportant while the set matters: this is the measure for them.
+
+    Parameters
+    ----------
+    model : fitted estimator or Pipeline on the raw frame.
+    X, y : held-out features and target.
+    groups : dict
+        Name -> list of columns (a single column is a set of one).
+    scoring : str or callable, optional
+        A scikit-learn scorer; default accuracy (classifier) or R².
+    n_repeats, random_state
+        Shuffles per set and their seed (the same permutations for every set).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``feature`` (the set's name), ``importance`` (mean drop in
+        score), ``std``, ``method`` (``"grouped permutation"``), ``scoring``
+        and ``columns`` (the set, joined by ", "); most important first.
+    """
+    X, y = _check(model, X, y, n_repeats)
+    groups = _check_groups(groups, X.columns)
+    scorer = check_scoring(model, scoring=scoring)
+    rng = np.random.default_rng(random_state)
+    perms = [rng.permutation(len(X)) for _ in range(int(n_repeats))]
+    with threadpool_limits(1):
+        base = scorer(model, X, y)
+        rows = []
+        for name, cols in groups.items():
+            drops = []
+            for perm in perms:
+                Xp = X.copy()
+                for c in cols:
+                    Xp[c] = X[c].to_numpy()[perm]
+                drops.append(base - scorer(model, Xp, y))
+            rows.append((name, np.mean(drops), np.std(drops), ", ".join(cols)))
+    out = _tidy([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                "grouped permutation", _scoring_name(model, scoring))
+    return out.assign(columns=out["feature"].map({r[0]: r[3] for r in rows}))
+
+
+def drop_column_importance(make_model, X_train, y_train, X_test, y_test, groups, *,
+                           metric=None, n_boot: int = 300, seed: int = 0,
+                           full_model=None) -> pd.DataFrame:
+    """Refit without each set of columns and measure the score lost.
+
+    Unlike permutation, nothing impossible is fed to a model: each reduced
+    model is trained and tested on real rows. The loss is
+    ``metric(full) - metric(reduced)`` on the same test rows, with a paired
+    bootstrap interval (:func:`xaibook.stats.paired_difference`).
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model(X_train_subset)`` returns an unfitted estimator.
+    X_train, y_train, X_test, y_test
+        Raw frames and 0/1 targets.
+    groups : dict
+        Name -> columns to remove together.
+    metric : callable, optional
+        ``metric(y_true, score)``; default ROC AUC on the positive-class score.
+    full_model : fitted estimator, optional
+        The model with every column (refitted when not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``feature`` (set name), ``columns``, ``score_full``, ``score_without``,
+        ``drop``, ``low``, ``high`` (95% paired-bootstrap interval of the
+        drop) and ``drop_real`` (the interval excludes zero).
+    """
+    from sklearn.metrics import roc_auc_score
+    from xaibook.stats import paired_difference
+    from xaibook.tabular.models import predict_score
+    groups = _check_groups(groups, X_train.columns)
+    metric = roc_auc_score if metric is None else metric
+    y_test = np.asarray(y_test)
+    full = full_model if full_model is not None else make_model(X_train).fit(X_train, y_train)
+    s_full = predict_score(full, X_test)
+    rows = []
+    for name, cols in groups.items():
+        Xtr, Xte = X_train.drop(columns=cols), X_test.drop(columns=cols)
+        if Xtr.shape[1] == 0:
+            raise ValueError(f"group {name!r} removes every column")
+        s_red = predict_score(make_model(Xtr).fit(Xtr, y_train), Xte)
+        iv = paired_difference(metric, y_test, s_full, s_red, n_boot=n_boot, seed=seed)
+        rows.append({"feature": name, "columns": ", ".join(cols),
+                     "score_full": metric(y_test, s_full), "score_without": metric(y_test, s_red),
+                     "drop": iv.estimate, "low": iv.low, "high": iv.high,
+                     "drop_real": iv.excludes_zero})
+    return pd.DataFrame(rows)
