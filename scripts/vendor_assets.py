@@ -22,9 +22,10 @@ What is copied (relative to ``_extra/_static/libs/``, i.e. the site's
   ``vega-embed/vega-embed.min.js``: one shared copy that every Altair chart
   uses (see ``xaibook.book.altair_setup``), instead of a bundle inlined per chart.
 * ``mathjax/``: MathJax 3's ``tex-mml-chtml.js`` with the pieces it loads
-  lazily (TeX extensions, menu, accessibility, CHTML web fonts). The speech
-  rule engine (``sre``) is left out: it is only fetched when a reader turns on
-  speech in MathJax's menu.
+  lazily (TeX extensions, menu, accessibility, CHTML web fonts), and the
+  speech rule engine's locale maps (``mathjax/sre/``) with the
+  ``wicked-good-xpath`` polyfill, fetched only when a reader turns on speech
+  or the explorer in MathJax's menu, from the site like everything else.
 * each package's LICENSE.
 
 The step is idempotent and fast when nothing changed: ``VENDORED.json``
@@ -73,8 +74,17 @@ FILES = [
     ("mathjax", "es5/ui/", "mathjax/ui/"),
     ("mathjax", "es5/a11y/", "mathjax/a11y/"),
     ("mathjax", "es5/adaptors/", "mathjax/adaptors/"),
+    # MathJax's speech and explorer (menu > Accessibility): the speech rule
+    # engine's locale maps, at MathJax's default [sre] path, and the XPath
+    # polyfill it would otherwise fetch from a CDN (configured in _config.yml).
+    ("mathjax", "es5/sre/", "mathjax/sre/"),
     ("mathjax", "LICENSE", "mathjax/LICENSE"),
+    ("wicked-good-xpath", "dist/wgxpath.install.js", "wicked-good-xpath/wgxpath.install.js"),
+    ("wicked-good-xpath", "LICENSE", "wicked-good-xpath/LICENSE"),
 ]
+
+#: Packages installed for the checks only, never copied into the site.
+CHECK_ONLY = ("axe-core",)
 
 # Where pages find them (relative to _static/), for xaibook.book.sphinxext.
 MATHJAX_PATH = "libs/mathjax/tex-mml-chtml.js"
@@ -163,6 +173,18 @@ def npm_install(cache: Path | None = None) -> Path:
     return modules
 
 
+def axe_script(cache: Path | None = None) -> Path:
+    """``axe.min.js`` of the pinned axe-core (installed by :func:`npm_install`).
+
+    ``$XAIBOOK_AXE`` overrides. Used by the site check, which injects it into
+    every page; it is never part of the site.
+    """
+    env = os.environ.get("XAIBOOK_AXE")
+    if env:
+        return Path(env)
+    return npm_install(cache) / "axe-core" / "axe.min.js"
+
+
 def _copy_list(modules: Path) -> list[tuple[Path, str]]:
     out = []
     for pkg, src, dst in FILES:
@@ -182,7 +204,7 @@ def vendor(dest: Path = DEST, force: bool = False, quiet: bool = False) -> bool:
             print(f"vendor_assets: {dest.relative_to(ROOT)} is up to date", file=sys.stderr)
         return False
     modules = npm_install()
-    for sub in ("vega", "vega-lite", "vega-embed", "mathjax"):
+    for sub in ("vega", "vega-lite", "vega-embed", "mathjax", "wicked-good-xpath"):
         shutil.rmtree(dest / sub, ignore_errors=True)
     files = {}
     for src, rel in _copy_list(modules):

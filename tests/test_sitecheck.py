@@ -146,7 +146,8 @@ def test_output_problems_accepts_clean_output(text):
 
 def _write(path: Path, body: str, head: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head>"
+    path.write_text(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                    f"<title>{path.stem}</title>{head}</head>"
                     f"<body><article class='bd-article'>{body}</article></body></html>")
     return path
 
@@ -242,10 +243,14 @@ def test_browser_pass_on_a_synthetic_site(tmp_path):
         <h1>Bad</h1><div class="cell"><div class="cell_output">
         <div class="output text_plain">UserWarning: something</div></div></div>
         <div class="xaibook-chart" id="c1"></div>
-        <script type="application/json" class="xaibook-chart-spec" data-for="c1">{"spec": {}}</script>
+        <script type="application/json" class="xaibook-chart-spec" data-for="c1">{"spec": not json}</script>
         <img src="missing.png" alt="missing.png">
         <script>console.error("boom"); fetch("https://example.org/track").catch(() => {});</script>
-        <a href="good.html#nowhere">x</a>""",
+        <a href="good.html#nowhere">x</a>
+        <table><thead><tr><th></th><th>rate</th></tr></thead><tbody><tr><th>a</th><td>1</td></tr></tbody></table>
+        <button></button>
+        <div class="cell_output"><img alt="A wide picture" style="width:1500px;max-width:none"
+          src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="></div>""",
         head='<script src="https://cdn.jsdelivr.net/npm/vega@6"></script>'
              '<script src="../_static/xaibook-charts.js"></script>')
     _write(site / "index.html", '<a href="book/good.html">start</a>')
@@ -253,16 +258,113 @@ def test_browser_pass_on_a_synthetic_site(tmp_path):
     lines = []
     results = {r.page: r for r in sitecheck.check_site(site, timeout_s=20, log=lines.append)}
     good, bad = results["book/good.html"], results["book/bad.html"]
-    assert good.failures == [], good.failures
+    assert good.failures == [], good.failures  # axe-clean, charts fit at both widths
     assert good.charts == 2 and good.math == 1 and good.advice == []  # same chart twice: both drawn
     text = "\n".join(bad.failures)
     for expected in ["cdn.jsdelivr.net", "request leaves the machine", "example.org/track",
                      "console error: boom", "warning", "chart c1 not rendered",
-                     "image missing.png did not load", "broken anchor"]:
-        assert expected in text, (expected, bad.failures)
+                     "image missing.png did not load", "broken anchor",
+                     "axe minor empty-table-header", "axe critical button-name",
+                     "at 1280px: image", "at 390px: image", "is 1500px wide"]:
+        assert expected in text, (expected, text)
     assert "no alt text" in "\n".join(bad.advice)
     assert results["index.html"].ok()
     assert any(line.startswith("FAIL book/bad.html") for line in lines)
+
+
+@pytest.mark.browser
+def test_wide_chart_scales_down_to_the_column(tmp_path):
+    """A chart wider than a phone is drawn scaled to its card: no sideways scroll."""
+    _browser_or_skip()
+    libs = _vendored_libs_or_skip()
+    site = tmp_path / "site"
+    shutil.copytree(libs, site / "_static" / "libs")
+    shutil.copy(ROOT / "_extra" / "_static" / "xaibook-charts.js", site / "_static")
+    shutil.copy(ROOT / "_static" / "xaibook.css", site / "_static")
+    chart = altair_setup.chart_html({
+        "title": "Wide", "width": 900, "height": 200,
+        "data": {"values": [{"a": "x", "b": 1}, {"a": "y", "b": 2}]}, "mark": "bar",
+        "encoding": {"x": {"field": "a", "type": "nominal", "title": "Letter"},
+                     "y": {"field": "b", "type": "quantitative", "title": "Count"}}})
+    _write(site / "book" / "wide.html",
+           f"<h1>Wide</h1><p><strong>Key message:</strong> fits.</p>{chart}"
+           '<h2 id="takeaways">Takeaways</h2>',
+           head='<link rel="stylesheet" href="../_static/xaibook.css">'
+                '<script defer src="../_static/xaibook-charts.js"></script>')
+    _write(site / "index.html", '<a href="book/wide.html">start</a>')
+    results = {r.page: r for r in sitecheck.check_site(site, timeout_s=20, log=lambda *_: None)}
+    wide = results["book/wide.html"]
+    assert wide.failures == [] and wide.charts == 1, wide.failures
+
+
+def test_axe_problems_keeps_serious_and_empty_headers():
+    violations = [
+        {"id": "color-contrast", "impact": "serious", "help": "Contrast", "nodes": 2,
+         "targets": ["p.a", "p.b"]},
+        {"id": "region", "impact": "moderate", "help": "Landmarks", "nodes": 1, "targets": ["div"]},
+        {"id": "empty-table-header", "impact": "minor", "help": "Header", "nodes": 1,
+         "targets": ["th"]},
+        {"id": "aria-required-children", "impact": "critical", "help": "Children", "nodes": 1,
+         "targets": ["ul"]},
+    ]
+    got = sitecheck.axe_problems(violations)
+    assert [line.split()[2].rstrip(":") for line in got] == [
+        "color-contrast", "empty-table-header", "aria-required-children"]
+    assert "2 element(s): p.a, p.b" in got[0]
+
+
+def test_siteperf_fixes_the_pages_own_html():
+    from xaibook.book import siteperf
+
+    table = ('<table class="dataframe"><thead><tr style="text-align: right;"><th></th>'
+             '<th>rate</th><th class="blank level0" >&nbsp;</th></tr></thead></table>')
+    fixed = siteperf.fix_table_headers(table)
+    assert "<th></th>" not in fixed and "&nbsp;</th>" not in fixed
+    assert "<td></td>" in fixed and '<td class="blank level0" ></td>' in fixed
+    assert "<th>rate</th>" in fixed
+    prose = '<tr class="row-odd"><th class="head"><p></p></th><th class="head"><p>a</p></th>'
+    assert siteperf.fix_table_headers(prose).startswith('<tr class="row-odd"><td class="head"></td><th')
+    toggle = '<summary aria-label="Toggle hidden content">\n<p class="collapsed">Show</p>'
+    assert siteperf.fix_toggle_labels(toggle).startswith("<summary>\n")
+    assert siteperf.has_math('<span class="math notranslate nohighlight">\\(x\\)</span>')
+    assert siteperf.has_math("<div class=\"math notranslate\">$$x$$</div>")
+    assert not siteperf.has_math("<p>Costs $3 and $4.</p>")
+
+
+def test_chart_description_is_the_svg_label():
+    assert altair_setup.chart_description({"title": "T"}) == "T"
+    spec = {"hconcat": [{"mark": "bar", "encoding": {
+        "x": {"field": "a", "title": "Letter"}, "y": {"field": "b"}}}]}
+    assert altair_setup.chart_description(spec) == "Chart: b, Letter"
+    assert 'aria-label="Chart: b, Letter"' in altair_setup.chart_html(spec)
+    assert altair_setup.chart_description({"description": " Said ", "title": "T"}) == "Said"
+
+
+def test_template_override_matches_the_theme():
+    """_templates/static/webpack-macros.html is the theme's, minus Font Awesome's script."""
+    theme = pytest.importorskip("pydata_sphinx_theme")
+    original = (Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+                / "webpack-macros.html").read_text()
+    ours = (ROOT / "_templates" / "static" / "webpack-macros.html").read_text()
+    import re
+    digests = set(re.findall(r"digest=(\w+)", original))
+    assert digests == set(re.findall(r"digest=(\w+)", ours)), "theme upgraded: refresh the override"
+    script = "_static/scripts/fontawesome.js"
+    assert script in original and script not in ours
+    for name in ("theme.css", "pydata-sphinx-theme.css", "bootstrap.js", "pydata-sphinx-theme.js"):
+        assert name in ours
+    for macro in ("head_pre_assets", "head_js_preload", "body_post"):
+        assert f"macro {macro}()" in ours
+
+
+def test_vendored_mathjax_speech_assets_are_listed():
+    va = _vendor_assets()
+    dests = [dst for _, _, dst in va.FILES]
+    assert "mathjax/sre/" in dests and "wicked-good-xpath/wgxpath.install.js" in dests
+    from xaibook.book import siteperf
+    assert siteperf.SRE_XPATH == "libs/wicked-good-xpath/wgxpath.install.js"
+    assert siteperf.SRE_MAPS.startswith("libs/mathjax/sre")
+    assert "axe-core" in va.pinned_versions() and "axe-core" in va.CHECK_ONLY
 
 
 # --- the Sphinx side -----------------------------------------------------------

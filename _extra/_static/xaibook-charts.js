@@ -1,18 +1,40 @@
-/* Embed every Altair chart of the page with the site's own Vega copy.
+/* Draw the Altair charts of a page with the site's own Vega copy, lazily.
  *
  * Charts are written by xaibook.book.altair_setup as an empty
  * <div class="xaibook-chart" id="..."> plus a
  * <script type="application/json" class="xaibook-chart-spec" data-for="...">
  * holding {"spec": <vega-lite>, "options": <vega-embed options>}.
- * xaibook.book.sphinxext loads vega, vega-lite and vega-embed from
- * _static/vendor (deferred, in that order) before this file, on pages with
- * charts only. Nothing is fetched from another host.
+ *
+ * Fast pages (issue 16): nothing is drawn at load. Each chart is drawn when it
+ * comes near the viewport (IntersectionObserver), one chart per task, and
+ * Vega, Vega-Lite and Vega-Embed are loaded from _static/libs/ (beside this
+ * file) only when the first chart is needed. Printing draws every chart
+ * first; `window.xaibookDrawAll()` does the same for tests (it returns a
+ * promise). Without IntersectionObserver every chart is drawn at once.
+ *
+ * Charts that fit: a drawn SVG wider than its card is scaled down with its
+ * viewBox (xaibook.css: `max-width: 100%; height: auto`), so no chart ever
+ * scrolls sideways inside the article, at 1280 px or on a phone.
+ *
+ * Nothing is fetched from another host.
  */
 (function () {
   "use strict";
 
+  var LIBS = [
+    "libs/vega/vega.min.js",
+    "libs/vega-lite/vega-lite.min.js",
+    "libs/vega-embed/vega-embed.min.js",
+  ];
+  // Draw a chart when it is within this distance of the viewport.
+  var MARGIN = "600px 0px";
+
+  var me = document.currentScript;
+  var base = me && me.src ? me.src.replace(/[^/]*(\?.*)?$/, "") : "";
+
   function fail(el, message) {
     el.classList.add("xaibook-chart-error");
+    el.setAttribute("data-embedded", "error");
     el.textContent = "This chart could not be drawn: " + message;
     console.error("xaibook chart " + el.id + ": " + message);
   }
@@ -25,45 +47,152 @@
     return document.getElementById(s.getAttribute("data-for"));
   }
 
-  function embedAll() {
-    var specs = document.querySelectorAll("script.xaibook-chart-spec");
-    if (specs.length && typeof window.vegaEmbed !== "function") {
-      specs.forEach(function (s) {
-        var el = placeholder(s);
-        if (el) fail(el, "vega-embed is not loaded");
+  // --- the libraries, loaded once, in order, on first use -------------------
+  var libsPromise = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = src;
+      tag.async = false;
+      tag.onload = resolve;
+      tag.onerror = function () {
+        reject(new Error("could not load " + src));
+      };
+      document.head.appendChild(tag);
+    });
+  }
+
+  function libs() {
+    if (typeof window.vegaEmbed === "function") return Promise.resolve();
+    if (!libsPromise) {
+      if (!base) {
+        libsPromise = Promise.reject(new Error("vega-embed is not loaded"));
+      } else {
+        libsPromise = LIBS.reduce(function (p, path) {
+          return p.then(function () {
+            return loadScript(base + path);
+          });
+        }, Promise.resolve()).then(function () {
+          if (typeof window.vegaEmbed !== "function") throw new Error("vega-embed is not loaded");
+        });
+      }
+    }
+    return libsPromise;
+  }
+
+  // --- drawing, one chart per task ------------------------------------------
+  var queue = Promise.resolve();
+
+  function nextTask() {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, 0);
+    });
+  }
+
+  // A drawn SVG keeps its natural size when it fits, else scales to the card.
+  function fit(el) {
+    var svg = el.querySelector("svg");
+    if (!svg) return;
+    var w = parseFloat(svg.getAttribute("width"));
+    var h = parseFloat(svg.getAttribute("height"));
+    if (w > 0 && h > 0) {
+      if (!svg.getAttribute("viewBox")) svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+      svg.style.maxWidth = "100%";
+      svg.style.height = "auto";
+      svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+    }
+  }
+
+  function draw(s) {
+    var el = placeholder(s);
+    if (!el || el.getAttribute("data-embedded")) return Promise.resolve();
+    el.setAttribute("data-embedded", "pending");
+    var payload;
+    try {
+      payload = JSON.parse(s.textContent);
+    } catch (e) {
+      fail(el, "invalid spec (" + e + ")");
+      return Promise.resolve();
+    }
+    // The drawn SVG's aria-label (charts written before descriptions were added).
+    if (payload.spec && !payload.spec.description) {
+      payload.spec.description = el.getAttribute("aria-label") || "Chart";
+    }
+    return libs()
+      .then(nextTask)
+      .then(function () {
+        var target = document.createElement("div");
+        el.textContent = "";
+        el.appendChild(target);
+        return window.vegaEmbed(target, payload.spec, payload.options || {});
+      })
+      .then(function (result) {
+        fit(el);
+        // Vega-Embed's "..." menu: a named button (axe-core summary-name).
+        el.querySelectorAll(".vega-embed summary").forEach(function (sm) {
+          if (!sm.getAttribute("aria-label")) sm.setAttribute("aria-label", "Export this chart");
+        });
+        el.setAttribute("data-embedded", "done");
+        window.xaibookCharts = window.xaibookCharts || [];
+        window.xaibookCharts.push({ id: el.id, view: result.view });
+      })
+      .catch(function (e) {
+        fail(el, String(e && e.message ? e.message : e));
       });
+  }
+
+  function enqueue(s) {
+    if (s.getAttribute("data-queued")) return queue;
+    s.setAttribute("data-queued", "1");
+    queue = queue.then(function () {
+      return draw(s);
+    });
+    return queue;
+  }
+
+  function specs() {
+    return Array.prototype.slice.call(document.querySelectorAll("script.xaibook-chart-spec"));
+  }
+
+  function drawAll() {
+    specs().forEach(enqueue);
+    return queue;
+  }
+  window.xaibookDrawAll = drawAll;
+
+  function start() {
+    var all = specs();
+    if (!all.length) return;
+    window.addEventListener("beforeprint", drawAll);
+    if (!("IntersectionObserver" in window)) {
+      drawAll();
       return;
     }
-    specs.forEach(function (s) {
-      var el = placeholder(s);
-      if (!el || el.getAttribute("data-embedded")) return;
-      el.setAttribute("data-embedded", "pending");
-      var payload;
-      try {
-        payload = JSON.parse(s.textContent);
-      } catch (e) {
-        fail(el, "invalid spec (" + e + ")");
-        return;
-      }
-      var target = document.createElement("div");
-      el.textContent = "";
-      el.appendChild(target);
-      window
-        .vegaEmbed(target, payload.spec, payload.options || {})
-        .then(function (result) {
-          el.setAttribute("data-embedded", "done");
-          window.xaibookCharts = window.xaibookCharts || [];
-          window.xaibookCharts.push({ id: el.id, view: result.view });
-        })
-        .catch(function (e) {
-          fail(el, String(e && e.message ? e.message : e));
+    var bySlot = new Map();
+    var io = new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (!entry.isIntersecting) return;
+          io.unobserve(entry.target);
+          var s = bySlot.get(entry.target);
+          if (s) enqueue(s);
         });
+      },
+      { rootMargin: MARGIN }
+    );
+    all.forEach(function (s) {
+      var el = placeholder(s);
+      if (!el) return;
+      el.setAttribute("data-embedded-lazy", "1");
+      bySlot.set(el, s);
+      io.observe(el);
     });
   }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", embedAll);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    embedAll();
+    start();
   }
 })();

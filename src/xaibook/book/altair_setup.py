@@ -26,6 +26,9 @@ API
     The HTML fragment for one Vega-Lite spec (a dict).
 ``chart_title(spec)``
     The title of a spec, or of its first titled sub-chart, or ``""``.
+``chart_description(spec)``
+    The chart's text alternative (its description, title or axes): the
+    ``aria-label`` of the placeholder and of the drawn SVG.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import html
 import json
 from typing import Any
 
-__all__ = ["RENDERER", "CHART_CLASS", "enable", "chart_html", "chart_title", "render"]
+__all__ = ["RENDERER", "CHART_CLASS", "enable", "chart_html", "chart_title", "chart_description",
+           "render"]
 
 RENDERER = "xaibook"
 CHART_CLASS = "xaibook-chart"
@@ -71,6 +75,39 @@ def chart_title(spec: dict) -> str:
     return ""
 
 
+def _axis_names(spec: dict) -> list[str]:
+    """Titles (or fields) of the x and y channels, looking into sub-charts."""
+    names: list[str] = []
+    enc = spec.get("encoding") if isinstance(spec.get("encoding"), dict) else {}
+    for channel in ("y", "x", "color"):
+        ch = enc.get(channel)
+        if isinstance(ch, dict):
+            name = _title_text(ch.get("title")) or str(ch.get("field") or "")
+            if name and name not in names:
+                names.append(name)
+    if names:
+        return names
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in spec.get(key, []) or []:
+            if isinstance(sub, dict) and (names := _axis_names(sub)):
+                return names
+    if isinstance(spec.get("spec"), dict):
+        return _axis_names(spec["spec"])
+    return names
+
+
+def chart_description(spec: dict) -> str:
+    """A text alternative for a chart: its ``description``, else its title,
+    else what its axes show ("Chart: income, age"), else "Chart"."""
+    if isinstance(spec.get("description"), str) and spec["description"].strip():
+        return spec["description"].strip()
+    title = chart_title(spec)
+    if title:
+        return title
+    names = _axis_names(spec)
+    return "Chart: " + ", ".join(names[:3]) if names else "Chart"
+
+
 def _json_for_script(obj: Any) -> str:
     """JSON safe to put inside <script type="application/json">."""
     text = json.dumps(obj, separators=(",", ":"), sort_keys=True, allow_nan=False)
@@ -85,11 +122,13 @@ def chart_html(spec: dict, embed_options: dict | None = None) -> str:
     """
     options = {**DEFAULT_EMBED_OPTIONS, **(embed_options or {})}
     title = chart_title(spec) or "Chart"
-    if "description" not in spec and title != "Chart":
-        spec = {**spec, "description": title}  # Vega's aria-label for screen readers
+    description = chart_description(spec)
+    if "description" not in spec:
+        # Vega's aria-label of the drawn SVG, for screen readers (axe-core svg-img-alt).
+        spec = {**spec, "description": description}
     payload = _json_for_script({"spec": spec, "options": options})
     chart_id = "xaibook-chart-" + hashlib.sha256(payload.encode()).hexdigest()[:12]
-    label = html.escape(title, quote=True)
+    label = html.escape(description, quote=True)
     return (
         f'<div class="{CHART_CLASS}" id="{chart_id}" role="figure" aria-label="{label}">'
         f'<p class="xaibook-chart-fallback">{html.escape(title)} '

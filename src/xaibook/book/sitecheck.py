@@ -18,6 +18,17 @@ headless Chromium and fails a page on
   scripts), even if the browser did not fetch it during the visit;
 * a broken internal link or cross-reference (missing page or anchor).
 
+For every reader (issue 16) it also fails a page on
+
+* any critical or serious accessibility violation found by axe-core (all of
+  its rules, the pinned ``axe.min.js`` injected into the page, no network),
+  and any empty table header (``empty-table-header``);
+* any chart (``.xaibook-chart``), figure or output image wider than the
+  article column, at 1280 px and at 390 px, naming the chart.
+
+Charts are drawn lazily by the site; the check draws them all first
+(``window.xaibookDrawAll()``).
+
 It also gives advice (failures with ``--strict``) on reader comforts: images
 without alt text or caption, charts without a title or axis titles, a page
 that scrolls sideways at phone width (390 px), and chapters (pages with code
@@ -49,7 +60,8 @@ from xaibook.book.browser import chromium as browser_session
 
 __all__ = [
     "PageResult", "find_pages", "find_chromium", "output_problems", "static_problems",
-    "link_problems", "serve", "check_site", "main",
+    "link_problems", "serve", "check_site", "main", "axe_problems", "fit_problems",
+    "find_axe", "AXE_FAIL_IMPACTS", "AXE_ALWAYS_FAIL",
 ]
 
 PHONE = {"width": 390, "height": 844}
@@ -262,6 +274,9 @@ def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 # --- the browser pass ------------------------------------------------------
 
+_DRAW_ALL = """() => { if (typeof window.xaibookDrawAll === 'function') window.xaibookDrawAll();
+  return true; }"""
+
 _CHARTS_SETTLED = """() => [...document.querySelectorAll('.xaibook-chart')].every(
     e => e.dataset.embedded === 'done' || e.classList.contains('xaibook-chart-error'))"""
 
@@ -322,6 +337,91 @@ _OVERFLOW = r"""() => {
 }"""
 
 
+# Charts that fit (issue 16): every chart, figure and output image inside the
+# article column, without a sideways scroll bar of its own.
+_FIT = r"""() => {
+  const article = document.querySelector('.bd-article, article, main');
+  if (!article) return [];
+  const right = article.getBoundingClientRect().right + 1;
+  const name = el => {
+    if (el.classList.contains('xaibook-chart')) {
+      const t = [...el.querySelectorAll('svg .role-title-text')].map(x => x.textContent)
+        .join(' ').trim() || el.getAttribute('aria-label') || '';
+      return 'chart ' + el.id + (t ? ' "' + t.slice(0, 80) + '"' : '');
+    }
+    const img = el.tagName === 'IMG' ? el : el.querySelector('img');
+    if (img) return 'image ' + (img.getAttribute('src') || '').split('/').pop();
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '');
+  };
+  const out = [];
+  const items = [...article.querySelectorAll('.xaibook-chart, figure, .cell_output img')];
+  for (const el of items) {
+    if (el.closest('details:not([open])')) continue;   // a closed solution
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    let widest = r.right;
+    for (const c of el.querySelectorAll('svg, canvas, img')) {
+      const cr = c.getBoundingClientRect();
+      if (cr.width > 0) widest = Math.max(widest, cr.right);
+    }
+    const scrolls = el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;
+    if (widest > right || scrolls) {
+      out.push(name(el) + ' is ' + Math.round(Math.max(widest - r.left, el.scrollWidth))
+               + 'px wide, the column ' + Math.round(Math.min(r.width, right - r.left)) + 'px');
+    }
+  }
+  return out;
+}"""
+
+#: axe-core impacts that fail a page; and rules that fail it whatever their impact.
+AXE_FAIL_IMPACTS = ("critical", "serious")
+AXE_ALWAYS_FAIL = ("empty-table-header",)
+
+_AXE_RUN = """async () => {
+  const r = await axe.run(document, {resultTypes: ['violations'], iframes: false});
+  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
+
+
+def find_axe() -> Path | None:
+    """The pinned ``axe.min.js`` (``$XAIBOOK_AXE``, else installed by
+    ``scripts/vendor_assets.py`` into its npm cache), or None."""
+    env = os.environ.get("XAIBOOK_AXE")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    candidates = [Path(__file__).resolve().parents[3] / "scripts" / "vendor_assets.py",
+                  Path.cwd() / "scripts" / "vendor_assets.py"]
+    script = next((c for c in candidates if c.is_file()), None)
+    if script is None:
+        return None
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_xaibook_vendor_assets", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        path = module.axe_script()
+    except (SystemExit, Exception):  # npm missing and nothing cached
+        return None
+    return path if path.is_file() else None
+
+
+def axe_problems(violations: list[dict]) -> list[str]:
+    """The axe-core violations that fail a page, one line each."""
+    problems = []
+    for v in violations:
+        if v.get("impact") in AXE_FAIL_IMPACTS or v.get("id") in AXE_ALWAYS_FAIL:
+            where = ", ".join(v.get("targets") or [])
+            problems.append(f"axe {v.get('impact')} {v['id']}: {v.get('help', '')} "
+                            f"({v.get('nodes', 0)} element(s): {where})")
+    return problems
+
+
+def fit_problems(items: list[str], width: int) -> list[str]:
+    """Charts/images wider than the article column at one viewport width."""
+    return [f"at {width}px: {item}" for item in items]
+
+
 @dataclass
 class PageResult:
     page: str
@@ -358,6 +458,7 @@ def _visit(page, url: str, result: PageResult, timeout_ms: int) -> dict | None:
     except Exception:
         pass  # a page that keeps polling is not an error in itself
     try:
+        page.evaluate(_DRAW_ALL)  # charts are drawn lazily; draw them all
         page.wait_for_function(_CHARTS_SETTLED, timeout=timeout_ms)
     except Exception:
         result.failures.append(f"charts still not drawn after {timeout_ms // 1000}s")
@@ -424,10 +525,33 @@ def _judge(info: dict, result: PageResult) -> None:
             result.advice.append("chapter has no 'Takeaways' section")
 
 
+def _run_axe(pg, axe_source: str, r: PageResult) -> None:
+    try:
+        pg.add_script_tag(content=axe_source)
+        violations = pg.evaluate(_AXE_RUN)
+    except Exception as exc:
+        r.failures.append(f"axe-core could not run: {exc}".splitlines()[0])
+        return
+    r.failures.extend(axe_problems(violations))
+
+
+def _check_fit(pg, width: int, r: PageResult) -> None:
+    try:
+        items = pg.evaluate(_FIT)
+    except Exception as exc:
+        r.failures.append(f"could not measure the charts: {exc}".splitlines()[0])
+        return
+    r.failures.extend(fit_problems(items, width))
+
+
 def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_s: int = 60,
                pages: list[Path] | None = None, chromium: str | None = None,
-               log=print) -> list[PageResult]:
-    """Run every check on every page; returns one result per page."""
+               log=print, axe: bool | Path = True) -> list[PageResult]:
+    """Run every check on every page; returns one result per page.
+
+    ``axe``: True finds the pinned axe-core (fails if it cannot), a path uses
+    that ``axe.min.js``, False skips the accessibility audit.
+    """
     site = Path(site).resolve()
     pages = pages if pages is not None else find_pages(site)
     if not pages:
@@ -436,6 +560,14 @@ def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_
     if not chromium:
         raise SystemExit("sitecheck: Chromium not found (apt-get install -y chromium, "
                          "or set XAIBOOK_CHROMIUM); no browser is downloaded")
+    axe_source = None
+    if axe:
+        axe_path = axe if isinstance(axe, Path) else find_axe()
+        if axe_path is None or not Path(axe_path).is_file():
+            raise SystemExit("sitecheck: axe-core not found: run `python scripts/vendor_assets.py` "
+                             "(npm installs the pinned axe-core once), set XAIBOOK_AXE to an "
+                             "axe.min.js, or pass --no-axe")
+        axe_source = Path(axe_path).read_text(encoding="utf-8")
     site_wide = css_problems(site)
     results = {p: PageResult(p.relative_to(site).as_posix()) for p in pages}
     for page in pages:
@@ -487,11 +619,15 @@ def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_
                 info = _visit(pg, url, r, timeout_s * 1000)
                 if info is not None:
                     _judge(info, r)
+                    _check_fit(pg, DESKTOP["width"], r)
+                    if axe_source is not None:
+                        _run_axe(pg, axe_source, r)
                 pg.close()
                 if phone_ctx is not None:
                     pg = phone_ctx.new_page()
                     attach(pg)
                     if _visit(pg, url, r, timeout_s * 1000) is not None:
+                        _check_fit(pg, PHONE["width"], r)
                         over = pg.evaluate(_OVERFLOW)
                         if over:
                             r.advice.append(
@@ -530,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="reader-comfort advice (alt text, titles, phone width, key "
                          "message/takeaways) fails the page too")
     ap.add_argument("--no-phone", action="store_true", help="skip the phone-width pass")
+    ap.add_argument("--no-axe", action="store_true", help="skip the axe-core audit")
     ap.add_argument("--timeout", type=int, default=60, help="seconds per page and wait")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     ap.add_argument("pages", nargs="*", type=Path, help=argparse.SUPPRESS)
@@ -539,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sitecheck: {site} is not a built site (run `make book` first)", file=sys.stderr)
         return 2
     results = check_site(site, strict=args.strict, phone=not args.no_phone,
-                         timeout_s=args.timeout,
+                         timeout_s=args.timeout, axe=not args.no_axe,
                          pages=[p.resolve() for p in args.pages] or None)
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in results], indent=1) + "\n")
