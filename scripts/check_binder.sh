@@ -1,138 +1,153 @@
 #!/usr/bin/env bash
-# Check the Binder configuration (binder/) the way repo2docker uses it, and
-# that chapters run top to bottom as notebooks.
+# Binder and Colab, tried as a student would: every chapter's exported notebook
+# runs top to bottom in truly fresh virtual environments, with time and peak
+# memory recorded per chapter.
 #
-#   scripts/check_binder.sh [CHAPTER ...]
+#   scripts/check_binder.sh [CHAPTER ...]        (after `make book`; CI: .ci/run)
 #
-# 1. binder/ reproduces the pinned environment: runtime.txt is the Python of
-#    pyproject.toml, binder/requirements.txt is byte-identical to the root
-#    requirements.txt (repo2docker reads only binder/ and does not follow
-#    "-r ../requirements.txt"), apt.txt has dataset-fashion-mnist, postBuild
-#    is an executable bash script.
-# 2. A fresh virtual environment. To keep CI short it is layered on the
-#    installed pinned environment (a .pth file adds that environment's
-#    site-packages, like --system-site-packages would for a system Python),
-#    and pip confirms, without any index, that every pin of
-#    binder/requirements.txt is installed at exactly that version.
-# 3. binder/postBuild runs in it as repo2docker runs it: in the repository
-#    root, with a fresh empty $HOME (so the data and model caches start cold
-#    and postBuild really trains the CNN; XAIBOOK_BINDER_MODEL_DIR=DIR reuses
-#    the trained models in DIR instead, e.g. ~/.cache/xaibook/models after
-#    `make book`, to save the training time). Then the caches it filled are
-#    verified: every dataset, and the CNN loads from the cache without training.
-# 4. Chapters run top to bottom as notebooks, in that environment and $HOME,
-#    with `jupyter nbconvert --execute`: the .ipynb that `xaibook notebooks`
-#    publishes for Colab (the chapter's cells as jupytext reads them, which is
-#    also what Binder opens, plus the install cell first). By default only
-#    chapters the last book build executed in at most XAIBOOK_BINDER_BUDGET_S
-#    seconds (default 120; read from the book's jupyter-cache): the book build
-#    has already executed every chapter with the same cells in the same pinned
-#    environment, so the expensive ones are not run twice. Name chapters, or
-#    set XAIBOOK_BINDER_BUDGET_S=inf, to run others.
+# 1. Static: binder/runtime.txt is the Python of pyproject.toml; the runtime
+#    files (requirements-runtime.txt, constraints-runtime.txt,
+#    binder/requirements.txt) are what `xaibook notebooks --runtime-requirements`
+#    writes from requirements.txt; apt.txt, postBuild.
+# 2. Export: `xaibook notebooks` from the book build's executed notebooks
+#    (_build/jupyter_execute, or XAIBOOK_EXECUTED=DIR of DIR/<chapter>.ipynb),
+#    and the readability test (no {glue, {cite, {term or glue:figure left; the
+#    Gen Z garments as an output). The trained models (XAIBOOK_BINDER_MODEL_DIR,
+#    default the model cache) are packed as the site publishes them, with their
+#    SHA-256 digest.
+# 3. Binder, Python 3.11 (binder/runtime.txt): a new venv, `pip install -r
+#    binder/requirements.txt` as repo2docker does, then binder/postBuild with a
+#    fresh empty $HOME, taking the models by digest (XAIBOOK_MODELS_FROM), then
+#    every notebook on a kernel of that venv.
+# 4. Colab, Python 3.12 (XAIBOOK_PY312): a new venv with only a kernel; the
+#    notebooks' own setup cell installs everything (XAIBOOK_INSTALL=1, the
+#    package from this checkout), the models are fetched by digest.
+# 5. The table of time and peak memory (kernel and its children) per chapter
+#    and Python; fails if a chapter errs, writes to stderr, retrains a model or
+#    peaks above XAIBOOK_MEMORY_LIMIT_MB (default 1536, under mybinder.org's 2 GB).
 #
-# Needs: the pinned environment (.venv, `make setup`), the datasets (network,
-# or XAIBOOK_DATA_MIRROR), and preferably a built book (`make book`).
+# pip reuses its cache (~/.cache/pip) between the two venvs and between runs.
+# Needs: .venv (`make setup`), the datasets (XAIBOOK_DATA_MIRROR or network),
+# python3.11 and Python 3.12.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 WORK=${XAIBOOK_BINDER_WORK:-$ROOT/_build/binder-check}
-BUDGET=${XAIBOOK_BINDER_BUDGET_S:-120}
+PY311=${XAIBOOK_PY311:-$(command -v python3.11)}
+PY312=${XAIBOOK_PY312:-$(command -v python3.12 || echo /root/.pyenv/versions/3.12.1/bin/python3.12)}
+LIMIT_MB=${XAIBOOK_MEMORY_LIMIT_MB:-1536}
+MODELS=${XAIBOOK_BINDER_MODEL_DIR:-${XAIBOOK_MODEL_DIR:-${XAIBOOK_DATA_DIR:-$HOME/.cache/xaibook}/models}}
+ONLY=${XAIBOOK_BINDER_ONLY:-}      # "3.11" or "3.12" to run one of the two
+export PIP_DISABLE_PIP_VERSION_CHECK=1 TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3} PYTHONHASHSEED=${PYTHONHASHSEED:-0}
 start=$(date +%s)
 step() { echo; echo "=== binder [$(( $(date +%s) - start ))s] $*"; }
 fail() { echo "check_binder: FAILED: $*" >&2; exit 1; }
+chapters=("$@")
 
-step "1. binder/ matches the pinned environment"
-[ -f binder/runtime.txt ] || fail "binder/runtime.txt is missing"
+step "1. binder/ and the runtime files"
 runtime=$(tr -d '[:space:]' < binder/runtime.txt)
-wanted=$("$PY" - <<'PY'
-import re, tomllib
-spec = tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"]
-low = re.search(r">=\s*(\d+\.\d+)", spec).group(1)
-print(f"python-{low}")
-PY
-)
+wanted=$("$PY" -c 'import re, tomllib; s = tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"]; print("python-" + re.search(r">=\s*(\d+\.\d+)", s).group(1))')
 [ "$runtime" = "$wanted" ] || fail "binder/runtime.txt says '$runtime', pyproject.toml requires '$wanted'"
-here=$("$PY" -c 'import sys; print(f"python-{sys.version_info[0]}.{sys.version_info[1]}")')
-[ "$runtime" = "$here" ] || fail "binder/runtime.txt says '$runtime' but the pinned environment runs $here"
-cmp -s requirements.txt binder/requirements.txt \
-  || fail "binder/requirements.txt differs from requirements.txt; run: cp requirements.txt binder/requirements.txt"
-grep -qx 'dataset-fashion-mnist' binder/apt.txt || fail "binder/apt.txt lacks dataset-fashion-mnist"
-grep -qi '^jupytext==' binder/requirements.txt || fail "jupytext is not pinned: Binder could not open book/*.md as notebooks"
-[ -x binder/postBuild ] || fail "binder/postBuild is not executable"
-head -1 binder/postBuild | grep -q bash || fail "binder/postBuild has no bash shebang"
-bash -n binder/postBuild
-echo "ok: $runtime, $(grep -c '==' binder/requirements.txt) pins identical to requirements.txt, apt.txt, postBuild"
-
-step "2. a fresh virtual environment with every pin of binder/requirements.txt"
-rm -rf "$WORK"
-mkdir -p "$WORK/home"
-"$PY" -m venv "$WORK/venv"
-VPY="$WORK/venv/bin/python"
-base_site=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-venv_site=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "import site; site.addsitedir('$base_site')" > "$venv_site/zz_xaibook_pinned_env.pth"
-"$VPY" -m pip install --disable-pip-version-check --dry-run --no-index --quiet -r binder/requirements.txt \
-  || fail "some pins of binder/requirements.txt are not installed (make setup)"
-"$VPY" -m pip check >/dev/null || { "$VPY" -m pip check; fail "pip check"; }
-echo "ok: every pin satisfied in $WORK/venv"
-
-step "3. binder/postBuild, as repo2docker runs it (repository root, empty \$HOME)"
-export HOME="$WORK/home"
-unset XAIBOOK_DATA_DIR JUPYTER_CONFIG_DIR   # caches and Jupyter settings go to the fresh $HOME
-if [ -n "${XAIBOOK_BINDER_MODEL_DIR:-}" ]; then
-  export XAIBOOK_MODEL_DIR="$XAIBOOK_BINDER_MODEL_DIR"
-  echo "note: trained models from $XAIBOOK_MODEL_DIR (XAIBOOK_BINDER_MODEL_DIR): the CNN is not retrained"
-else
-  unset XAIBOOK_MODEL_DIR
-fi
-export PATH="$WORK/venv/bin:$PATH"
-export PYTHONNOUSERSITE=1 TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3} PYTHONHASHSEED=${PYTHONHASHSEED:-0}
-bash binder/postBuild
-where=$("$VPY" -c 'import xaibook, pathlib; print(pathlib.Path(xaibook.__file__).resolve().parent)')
-[ "$where" = "$ROOT/src/xaibook" ] || fail "xaibook imports from $where, not the repository's src/xaibook"
-"$WORK/venv/bin/xaibook" data verify >/dev/null || fail "postBuild left the data cache incomplete"
-case "$("$WORK/venv/bin/xaibook" data where)" in
-  *"$HOME"*) ;; *) fail "the data cache is not under the fresh \$HOME" ;;
-esac
-viewers="$HOME/.jupyter/labconfig/default_setting_overrides.json"
-grep -q '"markdown": *"Jupytext Notebook"' "$viewers" || fail "$viewers does not open Markdown as notebooks"
-grep -q '"myst": *"Jupytext Notebook"' "$viewers" || fail "$viewers does not open MyST as notebooks"
-if [ -f src/xaibook/vision/cnn.py ]; then
-  "$VPY" - <<'PY' || fail "the CNN is not in the cache postBuild filled"
-from xaibook.vision.cnn import fashion_cnn
-trained = fashion_cnn()
-assert trained.from_cache, "fashion_cnn() trained again: postBuild did not cache the chapters' model"
-print(f"ok: the chapters' CNN loads from the cache: {trained.path}")
+"$PY" - <<'PY' || fail "runtime files are stale: run .venv/bin/xaibook notebooks --runtime-requirements"
+from pathlib import Path
+from xaibook.book import notebooks as nbx
+stale = [n for n, text in nbx.runtime_requirements().items() if Path(n).read_text() != text]
+assert not stale, stale
 PY
-fi
-echo "ok: package from src/, data cached and verified in \$HOME, .md opens as a notebook"
+grep -qx 'dataset-fashion-mnist' binder/apt.txt || fail "binder/apt.txt lacks dataset-fashion-mnist"
+[ -x binder/postBuild ] && bash -n binder/postBuild || fail "binder/postBuild is not an executable bash script"
+! grep -rq -- "--ignore-requires-python" binder src/xaibook/book/notebooks.py || fail "--ignore-requires-python is back"
+echo "ok: $runtime; $(grep -c '==' constraints-runtime.txt) runtime pins (requirements.txt: $(grep -c '==' requirements.txt))"
 
-step "4. chapters as notebooks, top to bottom (jupyter nbconvert --execute)"
-if [ "$#" -gt 0 ]; then
-  chapters=("$@")
-else
-  mapfile -t chapters < <("$VPY" -m xaibook.book.cli notebooks --list | awk -v b="$BUDGET" -F'\t' '
-    NF == 2 && (b == "inf" || $2 + 0 <= b + 0) { print $1 } NF == 1 { unknown = unknown " " $1 }
-    END { if (unknown != "") print "note: never executed by the book build, skipped:" unknown > "/dev/stderr" }')
-  if [ "${#chapters[@]}" -eq 0 ]; then
-    echo "note: no run times in the book's jupyter-cache (book not built?); running the data chapter"
-    chapters=(data)
-  fi
-fi
-echo "chapters: ${chapters[*]}"
-"$VPY" -m xaibook.book.cli notebooks "${chapters[@]}" --no-outputs --out "$WORK/colab" >/dev/null
-mkdir -p "$WORK/executed"
-for chapter in "${chapters[@]}"; do
-  nb=$(find "$WORK/colab" -name "$chapter.ipynb" | head -1)
-  [ -n "$nb" ] || fail "no exported notebook for $chapter"
-  src=$(dirname "$ROOT/${nb#"$WORK/colab/"}")   # run in the chapter's folder, as the book does
-  t0=$(date +%s)
-  (cd "$src" && "$VPY" -m nbconvert --to notebook --execute --stdin \
-      --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=python3 \
-      --output-dir "$WORK/executed" --output "$chapter" < "$nb" 2> "$WORK/executed/$chapter.log") \
-    || { tail -40 "$WORK/executed/$chapter.log" >&2; fail "$chapter did not run top to bottom"; }
-  echo "ok: $chapter ran top to bottom in $(( $(date +%s) - t0 ))s"
-done
+step "2. readable notebooks, exported from the build; the trained models by digest"
+rm -rf "$WORK"; mkdir -p "$WORK"
+export_args=(--out "$WORK/notebooks")
+[ -n "${XAIBOOK_EXECUTED:-}" ] && export_args+=(--executed "$XAIBOOK_EXECUTED")
+"$PY" -m xaibook.book.cli notebooks "${chapters[@]}" "${export_args[@]}" >/dev/null
+XAIBOOK_EXPORTED="$WORK/notebooks" XAIBOOK_REQUIRE_EXPORTED=1 "$PY" -m pytest -p no:cacheprovider -q \
+  tests/test_notebooks.py -k exported_notebooks || fail "the exported notebooks are not readable"
+digest=$("$PY" -c "
+from pathlib import Path; from xaibook.book.notebooks import pack_models
+print(pack_models(Path('$MODELS'), Path('$WORK/models'))[1])") || fail "no trained models in $MODELS (make book first)"
+echo "ok: models.tar $digest"
+mapfile -t names < <("$PY" -m xaibook.book.cli notebooks "${chapters[@]}" --list | cut -f1)
 
-step "done: Binder configuration checked"
+# run_all TAG VENV_PYTHON: every notebook on a kernel of that venv; JSON lines in $WORK/report-TAG.jsonl
+run_all() {
+  local tag=$1 vpy=$2
+  "$vpy" -m ipykernel install --prefix "$WORK/kernel-$tag" --name "xaibook-$tag" >/dev/null
+  local before; before=$(ls "$XAIBOOK_MODEL_DIR" | sort | md5sum)
+  JUPYTER_PATH="$WORK/kernel-$tag/share/jupyter" "$PY" -m xaibook.book.cli notebooks "${names[@]}" \
+      --execute "$WORK/notebooks" --kernel "xaibook-$tag" --report "$WORK/report-$tag.jsonl" \
+    | "$PY" -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line); print(f"  {r[\"chapter\"]:16} {r[\"seconds\"]:7.1f} s {r[\"peak_mb\"]:6d} MB", "ERROR" if r["error"] else "")' \
+    || { "$PY" -c "import json; [print(json.loads(l)['error']) for l in open('$WORK/report-$tag.jsonl') if json.loads(l)['error']]" >&2 || true
+         fail "a chapter did not run top to bottom on Python $tag"; }
+  [ "$(ls "$XAIBOOK_MODEL_DIR" | sort | md5sum)" = "$before" ] || fail "Python $tag: a chapter trained a model (not reused by digest)"
+}
+
+if [ "$ONLY" != "3.12" ]; then
+step "3. Binder: Python 3.11, binder/requirements.txt, binder/postBuild, fresh \$HOME"
+"$PY311" -m venv "$WORK/venv-3.11"
+V311="$WORK/venv-3.11/bin/python"
+t0=$(date +%s)
+"$V311" -m pip install --quiet -r binder/requirements.txt
+(
+  export HOME="$WORK/home-3.11" PATH="$WORK/venv-3.11/bin:$PATH" PYTHONNOUSERSITE=1
+  mkdir -p "$HOME"; unset XAIBOOK_DATA_DIR XAIBOOK_MODEL_DIR JUPYTER_CONFIG_DIR
+  XAIBOOK_NOTEBOOK_DIR="$WORK/binder-notebooks" XAIBOOK_MODELS_FROM="$WORK/models/models.tar" \
+    XAIBOOK_MODELS_SHA256="$digest" bash binder/postBuild > "$WORK/postBuild.log" 2>&1 \
+    || { tail -30 "$WORK/postBuild.log" >&2; fail "binder/postBuild"; }
+  grep -E "model files|nothing to train|notebooks from" "$WORK/postBuild.log"
+  "$V311" -m pip check >/dev/null 2>&1 || "$V311" -m pip check | grep -v -i "^pdpbox" || true
+  [ -n "$(ls "$WORK/binder-notebooks/book"/*.ipynb)" ] || fail "postBuild wrote no notebooks"
+  echo "install + postBuild: $(( $(date +%s) - t0 )) s, venv $(du -sm "$WORK/venv-3.11" | cut -f1) MB"
+  export XAIBOOK_MODEL_DIR="$HOME/.cache/xaibook/models"
+  run_all 3.11 "$V311"
+)
+fi
+
+if [ "$ONLY" != "3.11" ]; then
+step "4. Colab: Python 3.12, only a kernel; the notebooks' setup cell installs the rest"
+"$PY312" -m venv "$WORK/venv-3.12"
+V312="$WORK/venv-3.12/bin/python"
+"$V312" -m pip install --quiet "$(grep -i '^ipykernel==' constraints-runtime.txt)" -c constraints-runtime.txt
+(
+  export HOME="$WORK/home-3.12" PATH="$WORK/venv-3.12/bin:$PATH" PYTHONNOUSERSITE=1
+  mkdir -p "$HOME"; unset XAIBOOK_DATA_DIR JUPYTER_CONFIG_DIR
+  export XAIBOOK_MODEL_DIR="$HOME/.cache/xaibook/models" XAIBOOK_INSTALL=1 XAIBOOK_PIP_SPEC="$ROOT"
+  "$PY" -c "
+from pathlib import Path; from xaibook.book.notebooks import fetch_models
+print(f'  {len(fetch_models(\"$WORK/models/models.tar\", \"$digest\", Path(\"$XAIBOOK_MODEL_DIR\")))} model files by digest')"
+  run_all 3.12 "$V312"
+  echo "venv $(du -sm "$WORK/venv-3.12" | cut -f1) MB"
+)
+fi
+
+step "5. time and peak memory per chapter"
+"$PY" - "$WORK" "$LIMIT_MB" <<'PY'
+import json, sys
+from pathlib import Path
+work, limit = Path(sys.argv[1]), int(sys.argv[2])
+rows, bad = {}, []
+for tag in ("3.11", "3.12"):
+    path = work / f"report-{tag}.jsonl"
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        r = json.loads(line)
+        rows.setdefault(r["chapter"], {})[tag] = r
+        if r["peak_mb"] > limit:
+            bad.append(f"{r['chapter']} on {tag}: {r['peak_mb']} MB > {limit} MB")
+        if r["stderr"]:
+            bad.append(f"{r['chapter']} on {tag} wrote to stderr: {r['stderr'][0][:200]!r}")
+print("| chapter | Binder (3.11): time | peak memory | Colab (3.12): time | peak memory |")
+print("| --- | --- | --- | --- | --- |")
+cell = lambda r: (f"{r['seconds']:.0f} s", f"{r['peak_mb'] / 1024:.2f} GB") if r else ("", "")
+for chapter, by in rows.items():
+    a, b = cell(by.get("3.11")), cell(by.get("3.12"))
+    print(f"| {chapter} | {a[0]} | {a[1]} | {b[0]} | {b[1]} |")
+if bad:
+    sys.exit("check_binder: FAILED:\n  " + "\n  ".join(bad))
+PY
+step "done: every chapter ran in fresh Binder and Colab environments"
