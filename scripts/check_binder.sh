@@ -39,6 +39,7 @@ PY312=${XAIBOOK_PY312:-$(command -v python3.12 || echo /root/.pyenv/versions/3.1
 LIMIT_MB=${XAIBOOK_MEMORY_LIMIT_MB:-1536}
 MODELS=${XAIBOOK_BINDER_MODEL_DIR:-${XAIBOOK_MODEL_DIR:-${XAIBOOK_DATA_DIR:-$HOME/.cache/xaibook}/models}}
 ONLY=${XAIBOOK_BINDER_ONLY:-}      # "3.11" or "3.12" to run one of the two
+REUSE=${XAIBOOK_BINDER_REUSE:-0}   # 1: keep the venvs of an earlier run in $WORK (local reruns only)
 export PIP_DISABLE_PIP_VERSION_CHECK=1 TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3} PYTHONHASHSEED=${PYTHONHASHSEED:-0}
 start=$(date +%s)
 step() { echo; echo "=== binder [$(( $(date +%s) - start ))s] $*"; }
@@ -61,7 +62,12 @@ grep -qx 'dataset-fashion-mnist' binder/apt.txt || fail "binder/apt.txt lacks da
 echo "ok: $runtime; $(grep -c '==' constraints-runtime.txt) runtime pins (requirements.txt: $(grep -c '==' requirements.txt))"
 
 step "2. readable notebooks, exported from the build; the trained models by digest"
-rm -rf "$WORK"; mkdir -p "$WORK"
+if [ "$REUSE" = 1 ]; then
+  find "$WORK" -mindepth 1 -maxdepth 1 ! -name 'venv-*' -exec rm -rf {} + 2>/dev/null || true
+else
+  rm -rf "$WORK"
+fi
+mkdir -p "$WORK"
 export_args=(--out "$WORK/notebooks")
 [ -n "${XAIBOOK_EXECUTED:-}" ] && export_args+=(--executed "$XAIBOOK_EXECUTED")
 "$PY" -m xaibook.book.cli notebooks "${chapters[@]}" "${export_args[@]}" >/dev/null
@@ -90,7 +96,7 @@ for line in sys.stdin:
 
 if [ "$ONLY" != "3.12" ]; then
 step "3. Binder: Python 3.11, binder/requirements.txt, binder/postBuild, fresh \$HOME"
-"$PY311" -m venv "$WORK/venv-3.11"
+[ "$REUSE" = 1 ] && [ -x "$WORK/venv-3.11/bin/python" ] || "$PY311" -m venv "$WORK/venv-3.11"
 V311="$WORK/venv-3.11/bin/python"
 t0=$(date +%s)
 "$V311" -m pip install --quiet -r binder/requirements.txt
@@ -111,7 +117,7 @@ fi
 
 if [ "$ONLY" != "3.11" ]; then
 step "4. Colab: Python 3.12, only a kernel; the notebooks' setup cell installs the rest"
-"$PY312" -m venv "$WORK/venv-3.12"
+[ "$REUSE" = 1 ] && [ -x "$WORK/venv-3.12/bin/python" ] || "$PY312" -m venv "$WORK/venv-3.12"
 V312="$WORK/venv-3.12/bin/python"
 "$V312" -m pip install --quiet "$(grep -i '^ipykernel==' constraints-runtime.txt)" -c constraints-runtime.txt
 (
