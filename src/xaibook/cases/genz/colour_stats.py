@@ -24,7 +24,8 @@ import pandas as pd
 
 from xaibook.cases.genz.tint import PALETTE, TintedImages, colour_axes
 
-__all__ = ["colour_share", "swap_flip_rate", "accuracy_by_condition", "predicted_labels"]
+__all__ = ["colour_share", "chromatic_share", "swap_flip_rate", "accuracy_by_condition",
+           "predicted_labels"]
 
 
 def colour_share(attributions, *, palette_rgb: Mapping[str, tuple[float, float, float]] = PALETTE,
@@ -66,6 +67,43 @@ def colour_share(attributions, *, palette_rgb: Mapping[str, tuple[float, float, 
     total = c + s
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, c / np.where(total > 0, total, 1), np.nan)
+
+
+def chromatic_share(attributions, images, *, per_image: bool = False,
+                    dark: float = 1e-3) -> np.ndarray | float:
+    """Share of attribution energy that would change a pixel's *hue*, not told which hues.
+
+    The un-hinted counterpart of :func:`colour_share`: it knows nothing of
+    the palette or the cliché. Each pixel's attribution vector ``a`` is split
+    into its part along the pixel's own colour ``u`` (the image's RGB value,
+    normalised: "brighter or darker in the same hue") and the rest ("another
+    hue here"); the share is the rest's energy over the total. On black
+    pixels (all channels at most ``dark``) ``u`` is the grey axis.
+
+    Parameters
+    ----------
+    attributions, images : arrays of shape (n, h, w, 3)
+    per_image : bool
+        one share per image, or one pooled share (default).
+    """
+    a = np.asarray(attributions, dtype=np.float64)
+    x = np.asarray(images, dtype=np.float64)
+    if a.ndim != 4 or a.shape[-1] != 3:
+        raise ValueError(f"attributions must have shape (n, height, width, 3), got {a.shape}")
+    if x.shape != a.shape:
+        raise ValueError(f"images must have the attributions' shape {a.shape}, got {x.shape}")
+    norm = np.linalg.norm(x, axis=-1, keepdims=True)
+    grey = np.full(3, 1 / np.sqrt(3))
+    u = np.where(norm > dark, x / np.where(norm > dark, norm, 1), grey)
+    along = (a * u).sum(axis=-1)
+    total = (a ** 2).sum(axis=-1)
+    rest = np.clip(total - along ** 2, 0, None)
+    if not per_image:
+        t = total.sum()
+        return float(rest.sum() / t) if t > 0 else float("nan")
+    t, r = total.sum(axis=(1, 2)), rest.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(t > 0, r / np.where(t > 0, t, 1), np.nan)
 
 
 def predicted_labels(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
