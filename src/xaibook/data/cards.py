@@ -42,6 +42,9 @@ _ABOUT = {
         ("One county (Broward, Florida), 2013–2014 screenings.",
          "The outcome is a new *arrest* within two years, not a new crime: policing "
          "patterns are baked into the label.",
+         "Barenstein (2019): people screened after about April 2014 appear only if "
+         "re-arrested (non-recidivists without two years of follow-up were dropped); "
+         "keep screenings up to 2014-04-01 (two years before records end, 2016-04-01).",
          "Bao et al. (2021) argue against using it as a fairness benchmark."),
     ),
     "german": _About(
