@@ -23,7 +23,9 @@ from xaibook.vision._tf import keras, quiet
 from xaibook.vision.attribution import _batch, attribute, normalize_maps
 
 __all__ = [
-    "SanityResult", "cascading_randomization", "edge_map", "map_similarity", "method_agreement",
+    "SanityResult", "cascading_randomization", "different_image_null", "label_randomization",
+    "shuffled_labels", "edge_map", "map_similarity",
+    "method_agreement",
     "randomize_layers", "trainable_layers",
 ]
 
@@ -141,6 +143,81 @@ def method_agreement(maps: dict, *, metric: str = "spearman_abs") -> pd.DataFram
             value = map_similarity(maps[a], maps[b])[metric].mean()
             out.loc[a, b] = out.loc[b, a] = value
     return out
+
+
+def different_image_null(maps: dict, *, metric: str = "spearman_abs", shift: int = 1) -> pd.Series:
+    """The floor a sanity score must be read against: similarity of maps of *different* images.
+
+    For each method, image ``i``'s map (trained model) is compared with image
+    ``i + shift``'s (cyclically), and the median similarity is returned. Two
+    maps of different garments share the black background, the centred
+    garment and the pixels no map can light up after the last pooling; a
+    randomized model's map that is "still 0.5 correlated" with the trained
+    one means little if different garments already correlate that much.
+
+    Parameters
+    ----------
+    maps : dict of str to array
+        method -> ``(n, h, w)`` maps of ``n >= 2`` images.
+    metric : {"spearman_abs", "spearman", "ssim"}
+    """
+    if metric not in ("spearman_abs", "spearman", "ssim"):
+        raise ValueError(f"metric must be 'spearman_abs', 'spearman' or 'ssim', got {metric!r}")
+    out = {}
+    for method, m in maps.items():
+        m = np.asarray(m, dtype=np.float64)
+        if m.ndim != 3 or len(m) < 2:
+            raise ValueError(f"maps of {method!r} must be (n, h, w) with n >= 2, got {m.shape}")
+        if shift % len(m) == 0:
+            raise ValueError("shift must pair each image with a different one")
+        out[method] = float(map_similarity(m, np.roll(m, shift, axis=0))[metric].median())
+    return pd.Series(out, name=f"different images ({metric})")
+
+
+def shuffled_labels(labels, *, seed: int = 0) -> np.ndarray:
+    """A seeded permutation of ``labels``: same class counts, no link to the images."""
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) < 2:
+        raise ValueError(f"labels must be a 1-d array of at least 2 labels, got shape {y.shape}")
+    return np.random.default_rng(seed).permutation(y)
+
+
+def label_randomization(trained, randomized, images, labels, methods: Sequence[str] = (
+        "gradient", "smoothgrad", "guided_backprop", "gradcam"), *,
+        method_options: dict | None = None) -> pd.DataFrame:
+    """Adebayo et al.'s data-randomization test: maps of a model trained on real labels
+    against those of the same recipe trained on shuffled labels (:func:`shuffled_labels`).
+
+    A model trained on shuffled labels can only memorise; a method whose maps
+    look the same for both is not explaining what the real model learned.
+
+    Parameters
+    ----------
+    trained, randomized : keras.Model
+        same architecture; trained on real and on shuffled labels.
+    images, labels : the images to explain and the class explained for each.
+    methods : methods of :func:`xaibook.vision.attribution.attribute`.
+    method_options : dict, optional
+        method -> keyword arguments.
+
+    Returns
+    -------
+    pandas.DataFrame
+        one row per method and image: ``method``, ``image``, ``spearman_abs``,
+        ``spearman``, ``ssim`` (see :func:`map_similarity`).
+    """
+    method_options = dict(method_options or {})
+    if tuple(trained.input_shape) != tuple(randomized.input_shape):
+        raise ValueError("the two models must take the same input")
+    x = _batch(trained, images)
+    rows = []
+    for method in methods:
+        kw = method_options.get(method, {})
+        a = attribute(trained, x, labels, method=method, **kw)
+        b = attribute(randomized, x, labels, method=method, **kw)
+        rows.append(map_similarity(a, b).assign(method=method))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["method", "image", "spearman_abs", "spearman", "ssim"]]
 
 
 def edge_map(images) -> np.ndarray:
