@@ -68,3 +68,30 @@ def test_chromatic_share_is_zero_along_the_pixels_own_colour_and_one_across():
     assert chromatic_share(np.ones((1, 2, 2, 3)), np.zeros((1, 2, 2, 3))) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="shape"):
         chromatic_share(along, x[..., :2])
+
+
+def test_measurements_are_cached_by_recipe_seed_and_models(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import xaibook.cases.genz.seeded as S
+
+    calls = []
+
+    def fake_measure(trained, data, recipe, seed, s, *rest):
+        calls.append((seed, s))
+        return {"seed": seed, "strength": s, "flip_rate": np.float64(s / 2)}
+
+    monkeypatch.setattr(S, "_measure", fake_measure)
+    monkeypatch.setattr(S, "_tcav_sets", lambda data, recipe, seed: (None, None))
+    recipe = SeededRecipe(strengths=(0.0, 1.0))
+    rng = np.random.default_rng(0)
+    data = S.SeededData(*(rng.integers(0, 255, size=(60, 28, 28), dtype=np.uint8),
+                          rng.integers(0, 10, size=60)) * 3)
+    models = {0.0: SimpleNamespace(key="a"), 1.0: SimpleNamespace(key="b")}
+    first = S._seed_rows(data, recipe, 0, models, tmp_path)
+    again = S._seed_rows(data, recipe, 0, models, tmp_path)
+    assert first == again and len(calls) == 2               # second call read the cache
+    assert again[1]["flip_rate"] == 0.5
+    S._seed_rows(data, recipe, 0, {0.0: SimpleNamespace(key="a"), 1.0: SimpleNamespace(key="c")},
+                 tmp_path)
+    assert len(calls) == 4                                   # a retrained model re-measures

@@ -5,11 +5,15 @@
     model cache (a recipe change retrains, otherwise the model is loaded).
 ``xaibook.vision.attribution``
     Saliency, SmoothGrad, guided and deconvnet backprop, Grad-CAM(++), SHAP
-    and LIME, all returning plain ``(n, h, w)`` maps via :func:`attribute`.
+    and LIME (also colour-aware, with the surrogate's R²), all returning plain ``(n, h, w)`` maps via :func:`attribute`.
 ``xaibook.vision.activation_max``
     Class visualisation by activation maximization (tf-keras-vis).
 ``xaibook.vision.sanity``
-    Adebayo et al.'s cascading model-randomization test.
+    Adebayo et al.'s cascading model-randomization and label-randomization
+    tests, and the different-image null floor.
+``xaibook.vision.tcav``
+    Testing with concept activation vectors (Kim et al., 2018) on Keras
+    activations, with a random-concept null.
 ``xaibook.vision.plots``
     Image grids and Altair charts.
 

@@ -7,7 +7,7 @@ method                    what it computes                                 sign
 ========================  ===============================================  =========
 ``"gradient"``            |d score / d pixel| (Simonyan et al., 2014)       >= 0
 ``"smoothgrad"``          mean |gradient| over noisy copies (Smilkov 2017)  >= 0
-``"guided_backprop"``     gradient with guided ReLUs (Springenberg 2015)    >= 0
+``"guided_backprop"``     guided ReLUs (Springenberg 2015), tf-keras-vis    >= 0
 ``"deconvnet"``           gradient with rectified ReLUs (Zeiler 2014)       >= 0
 ``"gradcam"``             Grad-CAM (Selvaraju et al., 2017), tf-keras-vis   >= 0
 ``"gradcam++"``           Grad-CAM++ (Chattopadhay et al., 2018)            >= 0

@@ -12,6 +12,10 @@
 ``xaibook.cases.genz.image_experiment``
     One cached CNN per strength, Gen-Z accuracy, explainers' colour shares
     (imports TensorFlow; not imported here).
+``xaibook.cases.genz.seeded``
+    The image experiment over five seeds with smaller CNNs: thresholds from
+    the strength-0 runs, onsets per seed, colour-aware LIME, an un-hinted
+    chromatic share and TCAV (imports TensorFlow; not imported here).
 ``xaibook.cases.genz.tabular_experiment``
     Planted proxy at several strengths: explainer ranks and group metrics.
 ``xaibook.cases.genz.plots``

@@ -58,7 +58,7 @@ GENZ_TRAINING = TrainingSettings(epochs=3, batch_size=128, learning_rate=2e-3,
 CHANNEL_METHODS = ("gradient", "smoothgrad", "guided_backprop", "deconvnet", "shap")
 #: Explainers with one value per pixel: they cannot show colour.
 SPATIAL_METHODS = ("gradcam", "gradcam++", "lime")
-_NAMES = {"gradient": "Gradient (saliency)", "smoothgrad": "SmoothGrad",
+_NAMES = {"gradient": "Gradient (saliency)", "smoothgrad": "Signed SmoothGrad",
           "guided_backprop": "Guided backprop", "deconvnet": "Deconvnet", "shap": "SHAP (gradient)",
           "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "lime": "LIME (superpixels)"}
 

@@ -30,7 +30,11 @@ so it is a distribution over seeds, not one number.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +43,7 @@ import pandas as pd
 from xaibook.stats import null_threshold
 from xaibook.vision._tf import keras
 from xaibook.vision.attribution import input_gradients, lime_explain, swap_fill
-from xaibook.vision.cnn import CNNRecipe, TrainingSettings, load_or_train
+from xaibook.vision.cnn import CNNRecipe, TrainingSettings, load_or_train, model_dir
 from xaibook.vision.tcav import bonferroni, tcav
 from xaibook.cases.genz.colour_stats import (accuracy_by_condition, chromatic_share, colour_share,
                                              predicted_labels, swap_flip_rate)
@@ -288,6 +292,39 @@ def onset_distribution(detections: pd.DataFrame) -> pd.DataFrame:
     return out.join(table.add_prefix("seed "))
 
 
+MEASURE_VERSION = 1
+
+
+def _seed_rows(data, recipe, seed, models, cache_dir) -> list:
+    """Measurements of one seed's models, cached beside the models.
+
+    The key hashes the recipe (without the list of seeds), the seed, the
+    trained models' own cache keys and :data:`MEASURE_VERSION`; any change
+    re-measures.
+    """
+    spec = {k: v for k, v in dataclasses.asdict(recipe).items() if k != "seeds"}
+    blob = json.dumps({"recipe": spec, "seed": int(seed), "version": MEASURE_VERSION,
+                       "models": [m.key for m in models.values()]}, sort_keys=True, default=str)
+    key = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    folder = Path(cache_dir) if cache_dir is not None else model_dir()
+    path = folder / f"genz-seeded-measures-{seed}-{key}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    genz = {mode: make_genz(data.x_test, data.y_test, mode, seed=100 * seed + 3)
+            for mode in ("independent", "reversed")}
+    explain = make_cliched(data.x_test[:recipe.n_explain], data.y_test[:recipe.n_explain], 1.0,
+                           seed=100 * seed + 4)
+    concept, randoms = _tcav_sets(data, recipe, seed)
+    rows = [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in
+             _measure(trained, data, recipe, seed, s, genz, explain, concept, randoms).items()}
+            for s, trained in models.items()]
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(rows, indent=1))
+    os.replace(tmp, path)
+    return rows
+
+
 def run_seeded_experiment(fashion, recipe: SeededRecipe = SeededRecipe(), *,
                           cache_dir=None) -> SeededExperiment:
     """Train (or load) every seed x strength model and measure it (see the module doc)."""
@@ -301,13 +338,7 @@ def run_seeded_experiment(fashion, recipe: SeededRecipe = SeededRecipe(), *,
         seconds["train"] += time.perf_counter() - start
         seconds["from_cache"] += sum(m.from_cache for m in models.values())
         start = time.perf_counter()
-        genz = {mode: make_genz(data.x_test, data.y_test, mode, seed=100 * seed + 3)
-                for mode in ("independent", "reversed")}
-        explain = make_cliched(data.x_test[:recipe.n_explain], data.y_test[:recipe.n_explain], 1.0,
-                               seed=100 * seed + 4)
-        concept, randoms = _tcav_sets(data, recipe, seed)
-        for s, trained in models.items():
-            rows.append(_measure(trained, data, recipe, seed, s, genz, explain, concept, randoms))
+        rows += _seed_rows(data, recipe, seed, models, cache_dir)
         del models
         keras.backend.clear_session()
         seconds["measure"] += time.perf_counter() - start
