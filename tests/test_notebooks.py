@@ -555,8 +555,8 @@ def test_exported_notebooks_are_readable(tmp_path):
     paths = _exported_notebooks(tmp_path)
     if not paths and os.environ.get("XAIBOOK_REQUIRE_EXPORTED") == "1":
         pytest.fail("no exported notebooks")
-    names = {p.stem for p in paths}
-    assert {c.name for c in nbx.toc_chapters(ROOT)} <= names
+    if not os.environ.get("XAIBOOK_EXPORTED"):
+        assert {c.name for c in nbx.toc_chapters(ROOT)} <= {p.stem for p in paths}
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
