@@ -553,7 +553,7 @@ def two_year_correction(frame: pd.DataFrame, *, data_end=DATA_END, years: int = 
     steps = pd.DataFrame([
         {"step": "input", "removed": 0, "remaining": len(frame),
          "removed_reoffended": 0, "removed_not_reoffended": 0},
-        {"step": f"screened on or before {cutoff:%Y-%m-%d} ({years} years before {end:%Y-%m-%d})",
+        {"step": f"screened by {cutoff:%Y-%m-%d}",
          "removed": int((~keep).sum()), "remaining": int(keep.sum()),
          "removed_reoffended": int(((~keep) & (y == 1)).sum()),
          "removed_not_reoffended": int(((~keep) & (y == 0)).sum())},
