@@ -104,3 +104,20 @@ def test_pdpbox_info_plots(regression):
     pred = pdpbox_predict_plot(model, X, "years", num_grid_points=5)
     assert {"count", "pred_q2"} <= set(pred.frame.columns)
     assert pdpbox_predict_plot(model, X, "kind").frame["count"].sum() == len(X)
+
+
+def test_pdpbox_labels_readable():
+    """No "raw"/"pred dist" axis labels and no "[19.0, 24.0)"-style ticks."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from xaibook.tabular.dependence import _tidy_labels
+    fig, (a, b) = plt.subplots(1, 2)
+    a.set_ylabel("raw")
+    b.set_ylabel("pred dist")
+    b.set_xticks([0, 1])
+    b.set_xticklabels(["[19.0, 24.0)", "[3175.000, 4720.5)"])
+    _tidy_labels(fig)
+    assert a.get_ylabel() == "Predicted probability" == b.get_ylabel()
+    assert [t.get_text() for t in b.get_xticklabels()] == ["[19, 24)", "[3,175, 4,720)"]
+    plt.close(fig)

@@ -146,3 +146,19 @@ def test_repeated_split_gaps():
     assert out["split"].nunique() == 3 and set(out["group"]) == {"a", "b"}
     ref = out["reference"].iloc[0]
     assert (out.loc[out["group"] == ref, "gap"] == 0).all()
+
+
+def test_gap_change_known_answer():
+    """Model a: gap -0.20 (0.30 vs 0.50); model b: no gap (0.50 vs 0.50): change +0.20."""
+    from xaibook.tabular.fairness import gap_change
+    rng = np.random.default_rng(5)
+    g = np.repeat(["a", "b"], 1_000)
+    t = rng.integers(0, 2, 2_000)
+    pa = np.concatenate([rng.permutation(np.r_[np.ones(300), np.zeros(700)]),
+                         rng.permutation(np.r_[np.ones(500), np.zeros(500)])]).astype(int)
+    pb = np.concatenate([rng.permutation(np.r_[np.ones(500), np.zeros(500)]),
+                         pa[1_000:]]).astype(int)
+    iv = gap_change(t, pa, pb, g, group="a", reference="b", n_boot=200)
+    assert iv.estimate == pytest.approx(0.20) and iv.low < 0.20 < iv.high and iv.excludes_zero
+    with pytest.raises(ValueError, match="not among"):
+        gap_change(t, pa, pb, g, group="z", reference="b")

@@ -164,5 +164,8 @@ def test_german_credit_end_to_end():
     model = make_linear_pipeline(X_train).fit(X_train, y_train)
     table = evaluate({"linear": model}, X_test, y_test)
     assert 0.7 < table.loc["linear", "roc_auc"] < 0.95
-    rep = fairness_report(model, X_test, y_test, german.loc[X_test.index, ["sex"]].astype(str))
-    assert set(rep.by_group["group"]) == {"female", "male"}
+    status = german.loc[X_test.index, ["personal_status_sex"]].astype(str)
+    rep = fairness_report(model, X_test, y_test, status)
+    # Grömping's corrected codes: four personal-status groups, one of them mixing sexes
+    assert "female: non-single, or male: single" in set(rep.by_group["group"])
+    assert german["sex"].isna().sum() == 310

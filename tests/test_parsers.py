@@ -65,11 +65,26 @@ GERMAN = (
 def test_german_decoded(tmp_path):
     df = parse_german(write(tmp_path, "german.data", GERMAN), expected_rows=2)
     assert df["credit_risk"].tolist() == ["good", "bad"]
-    assert df["sex"].tolist() == ["male", "female"]
+    # Grömping (2019): A93 is "male: married/widowed"; A92 mixes women and single men,
+    # so sex is not recoverable there
+    assert df["personal_status_sex"].tolist() == ["male: married/widowed",
+                                                  "female: non-single, or male: single"]
+    assert df.loc[0, "sex"] == "male" and pd.isna(df.loc[1, "sex"])
     assert df.loc[0, "checking_account"] == "< 0 DM"
     assert df.loc[1, "savings"] == "< 100 DM"
     assert df["savings"].cat.ordered
     assert df["credit_amount"].tolist() == [1169, 5951]
+
+
+def test_german_uci_coding_and_single_women(tmp_path):
+    uci = parse_german(write(tmp_path, "u.data", GERMAN), coding="uci")
+    assert uci["personal_status_sex"].tolist() == ["male: single", "female: divorced/separated/married"]
+    assert uci["sex"].tolist() == ["male", "female"]
+    single_f = parse_german(write(tmp_path, "f.data", GERMAN.replace(" A93 ", " A94 ")))
+    assert single_f.loc[0, "personal_status_sex"] == "female: single"
+    assert single_f.loc[0, "sex"] == "female"
+    with pytest.raises(ValueError, match="coding must be"):
+        parse_german(write(tmp_path, "x.data", GERMAN), coding="south")
 
 
 def test_german_bad_code_and_width(tmp_path):

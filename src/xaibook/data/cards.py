@@ -51,10 +51,12 @@ _ABOUT = {
         "UCI Statlog German credit",
         "Hofmann (1994), Statlog project, UCI Machine Learning Repository",
         "CC BY 4.0",
-        "credit_risk", ("sex", "personal_status_sex", "age", "foreign_worker"),
-        ("Sex is only recorded merged with marital status.",
-         "Grömping (2019) found the published coding partly wrong; the sample "
-         "over-represents bad credits (300 of 1,000) by design.",
+        "credit_risk", ("personal_status_sex", "age", "foreign_worker"),
+        ("Sex is not recorded: the personal-status codes, read with Grömping's (2019) "
+         "corrected meanings, mix women with single men in one code (A92), so sex is "
+         "unknown for 310 applicants; the UCI code table is wrong.",
+         "The sample over-represents bad credits (300 of 1,000) by design; only granted "
+         "loans have an outcome (selective labels).",
          "1,000 applicants from 1970s southern Germany: tiny and old."),
     ),
     "elections": _About(
@@ -62,9 +64,14 @@ _ABOUT = {
         "Results compiled by T. McGovern from public sources; US Census QuickFacts",
         "Public data (results compilation: see its repository)",
         "per_gop_2016", (),
-        ("Counties, not people: ecological inference caveats apply.",
-         "Alaska reports by district: its rows repeat the state totals and lack 2012.",
-         "Census facts mix years (2007–2014)."),
+        ("Unofficial counts from about mid-November 2016, not certified returns (its "
+         "repository says they are not authoritative): late-counted ballots, which lean "
+         "Democratic, are missing, so shares in late-counting states are biased; the file's "
+         "national total is below the certified 136,669,276 votes (FEC, Federal Elections 2016).",
+         "Counties, not people: ecological inference caveats apply.",
+         "Alaska reports by district: its rows repeat the state totals and lack 2012 "
+         "(counted once in the winner tally).",
+         "Census facts mix vintages: 2010 census, ACS 2009–2013, 2014 estimates."),
     ),
     "fashion-mnist": _About(
         "Fashion-MNIST",
@@ -128,8 +135,12 @@ def _measure(name: str):
         df = load_german()
         return {"all": len(df)}, df.shape[1], _counts(df["credit_risk"].astype(str))
     if name == "elections":
+        from xaibook.data.elections import repeated_statewide_states
+
         df = load_elections()
-        winner = np.where(df["per_gop_2016"] > df["per_dem_2016"], "GOP ahead", "Dem ahead")
+        repeated = df["state_abbr"].isin(repeated_statewide_states(df))
+        once = pd.concat([df[~repeated], df[repeated].drop_duplicates("state_abbr")])
+        winner = np.where(once["per_gop_2016"] > once["per_dem_2016"], "GOP ahead", "Dem ahead")
         return {"counties": len(df)}, df.shape[1], _counts(winner)
     if name == "fashion-mnist":
         data = load_fashion_mnist()

@@ -10,7 +10,8 @@ from xaibook.data.errors import SchemaError
 from xaibook.data.fetch import fetch_file
 from xaibook.data.schema import read_table, require_rows
 
-__all__ = ["GERMAN_COLUMNS", "GERMAN_CODES", "GERMAN_ROWS", "parse_german", "load_german"]
+__all__ = ["GERMAN_COLUMNS", "GERMAN_CODES", "GERMAN_CODES_UCI", "GERMAN_ROWS", "GROEMPING_PERSONAL_STATUS",
+           "parse_german", "load_german"]
 
 GERMAN_ROWS = 1_000
 
@@ -59,20 +60,51 @@ GERMAN_CODES = {
     "telephone": {"A191": "none", "A192": "yes, registered"},
     "foreign_worker": {"A201": "yes", "A202": "no"},
 }
+
+#: The UCI documentation's code table, kept as published (``coding="uci"``).
+GERMAN_CODES_UCI = {k: dict(v) for k, v in GERMAN_CODES.items()}
+
+#: Grömping (2019), *South German Credit Data: Correcting a Widely Used Data Set*
+#: (Beuth University Report 4/2019): the meaning of the personal-status codes
+#: from the original source (variable ``famges``, codes 1-4 = A91-A94). The
+#: UCI table is wrong for A92-A94, and A92 mixes women with single men, so sex
+#: cannot be derived from this attribute for 31% of the applicants.
+GROEMPING_PERSONAL_STATUS = {
+    "A91": "male: divorced/separated",
+    "A92": "female: non-single, or male: single",
+    "A93": "male: married/widowed",
+    "A94": "female: single",
+}
+#: Sex implied by the corrected codes (``None``: not recoverable).
+_SEX_GROEMPING = {"A91": "male", "A92": None, "A93": "male", "A94": "female"}
+_SEX_UCI = {"A91": "male", "A92": "female", "A93": "male", "A94": "male", "A95": "female"}
+GERMAN_CODES["personal_status_sex"] = dict(GROEMPING_PERSONAL_STATUS)
 _NUMERIC = ["duration_months", "credit_amount", "installment_rate_pct", "residence_since",
             "age", "existing_credits", "people_liable"]
 _ORDERED = {"checking_account", "savings", "employment_since"}
 
 
-def parse_german(path, *, expected_rows: int | None = None) -> pd.DataFrame:
+def parse_german(path, *, expected_rows: int | None = None,
+                 coding: str = "groemping") -> pd.DataFrame:
     """Parse ``german.data`` (space separated, coded) into a readable frame.
 
     Every coded attribute becomes a categorical of the documented meanings
-    (ordered where the codes are ordered, e.g. savings bands). Two columns are
-    added: ``sex`` (derived from ``personal_status_sex``, which is the only
-    place the file records it) and the target ``credit_risk`` is
-    ``"good"``/``"bad"`` (from the class 1/2).
+    (ordered where the codes are ordered, e.g. savings bands); the target
+    ``credit_risk`` is ``"good"``/``"bad"`` (from the class 1/2).
+
+    ``coding="groemping"`` (default) reads ``personal_status_sex`` with the
+    corrected meanings of :data:`GROEMPING_PERSONAL_STATUS`; the added ``sex``
+    column is then ``"male"``/``"female"`` where the code implies it and
+    missing (NaN) for A92 ("female: non-single, or male: single"), where it is
+    not recoverable. ``coding="uci"`` uses the UCI table as published (and the
+    ``sex`` it implies, which mislabels single men as women and single women as
+    married men).
     """
+    if coding not in ("groemping", "uci"):
+        raise ValueError(f"coding must be 'groemping' (corrected, Grömping 2019) or 'uci', "
+                         f"got {coding!r}")
+    tables = GERMAN_CODES if coding == "groemping" else GERMAN_CODES_UCI
+    sex_of = _SEX_GROEMPING if coding == "groemping" else _SEX_UCI
     path = Path(path)
     source = f"German credit file {path}"
     raw = read_table(path, source=source, what="a space-separated German credit file",
@@ -85,8 +117,8 @@ def parse_german(path, *, expected_rows: int | None = None) -> pd.DataFrame:
     raw.columns = GERMAN_COLUMNS
     frame = pd.DataFrame(index=raw.index)
     for col in GERMAN_COLUMNS[:-1]:
-        if col in GERMAN_CODES:
-            codes = GERMAN_CODES[col]
+        if col in tables:
+            codes = tables[col]
             unknown = sorted(set(raw[col].dropna()) - set(codes))
             if unknown:
                 raise SchemaError(f"{source}: column '{col}' has unknown codes {unknown}; "
@@ -98,9 +130,8 @@ def parse_german(path, *, expected_rows: int | None = None) -> pd.DataFrame:
             if values.isna().any():
                 raise SchemaError(f"{source}: column '{col}' must be numeric")
             frame[col] = values.astype("int64")
-    frame["sex"] = pd.Categorical(
-        frame["personal_status_sex"].astype(str).str.split(":").str[0],
-        categories=["female", "male"])
+    frame["sex"] = pd.Categorical(raw["personal_status_sex"].map(sex_of),
+                                  categories=["female", "male"])
     target = raw["credit_risk"].map({"1": "good", "2": "bad"})
     if target.isna().any():
         raise SchemaError(f"{source}: the class column must be 1 (good) or 2 (bad)")
@@ -109,10 +140,12 @@ def parse_german(path, *, expected_rows: int | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_german() -> pd.DataFrame:
+def load_german(*, coding: str = "groemping") -> pd.DataFrame:
     """Load UCI German credit: 1,000 applicants, 700 good and 300 bad risks.
 
-    Protected attributes: ``sex`` (and ``personal_status_sex``), ``age``,
-    ``foreign_worker``. Target: ``credit_risk``.
+    Protected attributes: ``age``, ``foreign_worker`` and ``personal_status_sex``
+    (personal status, read with Grömping's corrected codes by default; the
+    derived ``sex`` is missing where the code does not determine it). Target:
+    ``credit_risk``. See :func:`parse_german` for ``coding``.
     """
-    return parse_german(fetch_file("german/german.data"), expected_rows=GERMAN_ROWS)
+    return parse_german(fetch_file("german/german.data"), expected_rows=GERMAN_ROWS, coding=coding)

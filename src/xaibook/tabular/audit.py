@@ -70,8 +70,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from xaibook.tabular.models import serial_threads
 from xaibook.tabular.models import encoded_features, task_of
 
 __all__ = ["AuditResult", "audit_model", "audit_stability", "plot_audit"]
@@ -99,7 +99,7 @@ def _seeded(seed: int):
     np.random.seed(seed)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                threadpool_limits(1):
+                serial_threads():
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -194,7 +194,7 @@ def audit_model(model, X, *, number_of_runs: int = 1, max_samples: int | None = 
     def predict(matrix):
         Z = np.repeat(full[:1], len(matrix), axis=0) if len(matrix) != len(full) else full.copy()
         Z[:, positions] = np.asarray(matrix, dtype=float) + means
-        with threadpool_limits(1):
+        with serial_threads():
             return final.predict_proba(Z)[:, 1] if classifier else np.asarray(final.predict(Z), float)
 
     fairml = _import_fairml()

@@ -38,9 +38,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 from sklearn.inspection import partial_dependence as _sk_partial_dependence
-from threadpoolctl import threadpool_limits
 
 from xaibook.style import PALETTE, WIDTH, check_frame, check_rows, titled
+from xaibook.tabular.models import serial_threads
 from xaibook.tabular.models import categorical_columns, check_model_input, check_target, task_of
 
 __all__ = ["partial_dependence_frame", "plot_partial_dependence", "PdpboxResult",
@@ -117,7 +117,7 @@ def partial_dependence_frame(model, X, features, *, kind: str = "both", grid_res
     data = _floats(_sample(X, max_samples, random_state))
     ice_rows = _sample(data, n_ice, random_state)
     frames = []
-    with warnings.catch_warnings(), threadpool_limits(1):
+    with warnings.catch_warnings(), serial_threads():
         warnings.simplefilter("ignore")
         for feat in features:
             is_cat = feat in cats
@@ -245,7 +245,7 @@ class PdpboxResult:
 def _quiet():
     """pdpbox prints messages and tqdm progress bars: keep them off the page."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-            contextlib.redirect_stderr(io.StringIO()), threadpool_limits(1):
+            contextlib.redirect_stderr(io.StringIO()), serial_threads():
         warnings.simplefilter("ignore")
         yield
 
@@ -297,8 +297,37 @@ def _onehot_view(X: pd.DataFrame, feature: str):
     return view, names, [str(c) for c in present], back
 
 
-def _finish(fig, title, rotate=False):
+#: pdpbox's terse axis labels, replaced by readable ones.
+_AXIS_LABELS = {"raw": "Predicted probability", "pred dist": "Predicted probability",
+                "Average target": "Observed share", "count": "People"}
+
+
+def _tidy_number(match) -> str:
+    v = float(match.group(0))
+    return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 or abs(v) >= 1000 else f"{v:.1f}"
+
+
+def _tidy_labels(fig, regression: bool = False):
+    """Readable pdpbox axes: no "raw"/"pred dist", no "3175.000" or "[19.0, 24.0)" ticks."""
+    import re
+    number = re.compile(r"-?\d+\.\d+")
+    labels = dict(_AXIS_LABELS)
+    if regression:
+        labels.update({"raw": "Prediction", "pred dist": "Prediction"})
+    for ax in fig.axes:
+        if ax.get_ylabel() in labels:
+            ax.set_ylabel(labels[ax.get_ylabel()])
+        if ax.get_xlabel() in labels:
+            ax.set_xlabel(labels[ax.get_xlabel()])
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        if any("[" in t or "(" in t for t in ticks):
+            ax.set_xticks(ax.get_xticks())
+            ax.set_xticklabels([number.sub(_tidy_number, t) for t in ticks])
+
+
+def _finish(fig, title, rotate=False, regression=False):
     import matplotlib.pyplot as plt
+    _tidy_labels(fig, regression)
     if rotate:
         for ax in fig.axes:
             for label in ax.get_xticklabels():
@@ -350,7 +379,7 @@ def pdpbox_isolate(model, X, feature: str, *, num_grid_points: int = 10, n_ice: 
     grid = labels if is_cat else \
         list(np.asarray(obj.feature_info.grids, dtype=float))
     frame = pd.DataFrame({"value": grid, "prediction": obj.results[0].pdp})
-    return PdpboxResult(_finish(fig, title, is_cat), frame, obj)
+    return PdpboxResult(_finish(fig, title, is_cat, n_classes == 0), frame, obj)
 
 
 def pdpbox_target_plot(X, y, feature: str, *, num_grid_points: int = 10, dpi: int = 80,
@@ -417,4 +446,4 @@ def pdpbox_predict_plot(model, X, feature: str, *, num_grid_points: int = 10, dp
                                          n_classes=n_classes, num_grid_points=num_grid_points)
         fig, _, summary = obj.plot(engine="matplotlib", dpi=dpi, figsize=figsize, ncols=1,
                               plot_params=dict(_STYLE))
-    return PdpboxResult(_finish(fig, title, is_cat), summary, obj)
+    return PdpboxResult(_finish(fig, title, is_cat, n_classes == 0), summary, obj)

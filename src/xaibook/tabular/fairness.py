@@ -401,13 +401,14 @@ __all__.append("rate_text")
 
 def plot_group_intervals(table: pd.DataFrame, *, metrics=None, attributes=None,
                          title: str = "Group rates with 95% intervals",
-                         subtitle: str | None = None, width: int = 250) -> alt.Chart:
+                         subtitle: str | None = None, width: int = 220) -> alt.Chart:
     """Each group's rate as a point with its 95% bootstrap interval.
 
     ``table`` comes from :func:`group_rate_intervals` (several may be
     concatenated with a ``model`` column: points are then offset by model).
-    Panels (one per metric) wrap two per row and are at most 260 px wide, so
-    the chart fits a 640 px column and can be read on a phone.
+    Panels (one per metric) wrap two per row and are at most 240 px wide, so
+    with 120 px of group labels the chart fits a 640 px column and can be
+    read on a phone.
     """
     check_frame(table, ["attribute", "metric", "group", "n", "rate", "low", "high"], name="table")
     metrics = list(dict.fromkeys(table["metric"])) if metrics is None else list(metrics)
@@ -443,7 +444,7 @@ def plot_group_intervals(table: pd.DataFrame, *, metrics=None, attributes=None,
                         axis=alt.Axis(format="%", tickCount=5)), x2="high:Q"),
             base.mark_point(filled=True, size=45).encode(x="rate:Q"),
             data=d,
-        ).properties(width=min(int(width), 260), height=max(50, 22 * len(groups)
+        ).properties(width=min(int(width), 240), height=max(50, 22 * len(groups)
                                                             * (1 + 0.5 * has_model)))
         charts.append(layer.facet(
             facet=alt.Facet("metric_label:N", title=str(attr), sort=labels,
@@ -518,3 +519,82 @@ def repeated_split_gaps(make_model, X: pd.DataFrame, y, sensitive, *, n_splits: 
                                  "gap": r - rate.get(refs[col], np.nan),
                                  "roc_auc": auc, "accuracy": acc})
     return pd.DataFrame(rows)
+
+
+def plot_split_gaps(frame: pd.DataFrame, *, title: str = "Gaps over repeated splits",
+                    subtitle: str | None = None, width: int = 400) -> alt.Chart:
+    """One dot per split and metric (signed gap), with the median and central 95% of splits.
+
+    ``frame`` is (a subset of) :func:`repeated_split_gaps` for one group,
+    optionally with a ``model`` column (dots offset and coloured by model).
+    """
+    check_frame(frame, ["split", "metric", "gap"], name="frame")
+    data = frame.copy()
+    if "model" not in data:
+        data["model"] = "model"
+    data = data[np.isfinite(data["gap"].astype(float))]
+    data["metric_label"] = data["metric"].map(lambda m: METRIC_LABELS.get(m, m))
+    data["gap"] = data["gap"].astype(float).round(4)
+    labels = list(dict.fromkeys(data["metric_label"]))
+    models = list(dict.fromkeys(data["model"]))
+    summ = (data.groupby(["metric_label", "model"])["gap"]
+            .agg(median="median", low=lambda v: np.quantile(v, 0.025),
+                 high=lambda v: np.quantile(v, 0.975)).reset_index().round(4))
+    check_rows(data)
+    y = alt.Y("metric_label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=140))
+    color = alt.Color("model:N", title="Model", legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=models, range=(PALETTE * 3)[:len(models)]))
+    off = alt.YOffset("model:N", sort=models)
+    x = alt.X("gap:Q", title="Signed gap (percentage points of rate)", axis=alt.Axis(format="+%"))
+    dots = alt.Chart(data[["metric_label", "model", "gap", "split"]]).mark_circle(
+        size=22, opacity=0.55).encode(x=x, y=y, yOffset=off, color=color,
+                                      tooltip=["metric_label:N", "model:N", "split:Q",
+                                               alt.Tooltip("gap:Q", format="+.3f")])
+    rules = alt.Chart(summ).mark_rule(strokeWidth=2).encode(
+        x="low:Q", x2="high:Q", y=y, yOffset=off, color=color)
+    ticks = alt.Chart(summ).mark_tick(thickness=3, size=14, color="#222").encode(
+        x="median:Q", y=y, yOffset=off,
+        tooltip=["metric_label:N", "model:N", alt.Tooltip("median:Q", format="+.3f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#999", strokeDash=[4, 4]).encode(x="x:Q")
+    return (zero + rules + dots + ticks).properties(
+        width=min(int(width), 440), height=max(80, 26 * len(labels) * max(1, len(models)) ** 0.8),
+        title=titled(title, subtitle))
+
+
+__all__.append("plot_split_gaps")
+
+
+def gap_change(y_true, pred_a, pred_b, groups, *, group, reference, metric: str = "selection_rate",
+               n_boot: int = 300, seed: int = 0):
+    """Paired bootstrap of how a signed gap changes between two models on the same rows.
+
+    Returns the :class:`xaibook.stats.Interval` of
+    ``gap_b - gap_a``, where ``gap = rate(group) - rate(reference)`` of ``metric``
+    (see :data:`RATE_METRICS`) for predictions ``pred_a`` and ``pred_b``.
+    Negative when model b's gap is lower (more negative); compare with the
+    sign of the gaps themselves to read "narrower".
+    """
+    from xaibook.stats import bootstrap
+    if metric not in RATE_METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose from {sorted(RATE_METRICS)}")
+    t = _binary(y_true, "y_true")
+    a, b = _binary(pred_a, "pred_a"), _binary(pred_b, "pred_b")
+    g = np.asarray(groups).astype(str)
+    if not (len(t) == len(a) == len(b) == len(g)):
+        raise ValueError("y_true, pred_a, pred_b and groups must have the same length")
+    for label in (group, reference):
+        if str(label) not in set(g):
+            raise ValueError(f"group {label!r} not among {sorted(set(g))}")
+
+    def gap(t_, p_, g_):
+        v, m = RATE_METRICS[metric](t_, p_)
+        s1, s0 = (g_ == str(group)) & m, (g_ == str(reference)) & m
+        if not s1.any() or not s0.any():
+            return np.nan
+        return v[s1].mean() - v[s0].mean()
+
+    return bootstrap(lambda t_, a_, b_, g_: gap(t_, b_, g_) - gap(t_, a_, g_), t, a, b, g,
+                     n_boot=n_boot, seed=seed)
+
+
+__all__.append("gap_change")

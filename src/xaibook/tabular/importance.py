@@ -52,9 +52,9 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance as _sk_permutation_importance
 from sklearn.metrics import check_scoring
-from threadpoolctl import threadpool_limits
 
 from xaibook.style import PALETTE, WIDTH, check_frame, check_rows, titled
+from xaibook.tabular.models import serial_threads
 from xaibook.tabular.models import CodedModel, FrameCodec, check_model_input, check_target, task_of
 
 __all__ = ["Eli5Importance", "sklearn_permutation_importance", "eli5_permutation_importance",
@@ -110,7 +110,7 @@ def sklearn_permutation_importance(model, X, y, *, scoring=None, n_repeats: int 
         ``method`` (``"scikit-learn"``) and ``scoring``; most important first.
     """
     X, y = _check(model, X, y, n_repeats)
-    with threadpool_limits(1):
+    with serial_threads():
         res = _sk_permutation_importance(model, X, y, scoring=scoring, n_repeats=int(n_repeats),
                                          random_state=random_state, n_jobs=1)
     return _tidy(X.columns, res.importances_mean, res.importances_std, "scikit-learn",
@@ -167,7 +167,7 @@ def eli5_permutation_importance(model, X, y, *, scoring=None, n_repeats: int = 5
     scorer = check_scoring(model, scoring=scoring)
     perm = PermutationImportance(wrapped, scoring=scorer, n_iter=int(n_repeats),
                                  random_state=random_state, cv="prefit")
-    with warnings.catch_warnings(), threadpool_limits(1):
+    with warnings.catch_warnings(), serial_threads():
         warnings.simplefilter("ignore")
         perm.fit(coded, y)
         html = eli5.show_weights(perm, feature_names=list(X.columns), top=top).data
@@ -322,7 +322,7 @@ def grouped_permutation_importance(model, X, y, groups, *, scoring=None, n_repea
     scorer = check_scoring(model, scoring=scoring)
     rng = np.random.default_rng(random_state)
     perms = [rng.permutation(len(X)) for _ in range(int(n_repeats))]
-    with threadpool_limits(1):
+    with serial_threads():
         base = scorer(model, X, y)
         rows = []
         for name, cols in groups.items():

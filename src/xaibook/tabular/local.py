@@ -40,11 +40,14 @@ from dataclasses import dataclass
 import altair as alt
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
-from xaibook.style import NEGATIVE, POSITIVE, WIDTH, check_frame, check_rows, signed_color, titled
+from xaibook.style import NEGATIVE, POSITIVE, check_frame, check_rows, signed_color, titled
+from xaibook.tabular.models import serial_threads
 from xaibook.tabular.models import (CodedModel, FrameCodec, categorical_columns, check_model_input,
                      encoded_features, predict_score, task_of)
+
+#: Panel width of the local charts: with 180 px of labels they fit a 640 px column.
+PANEL_WIDTH = 340
 
 __all__ = ["counterfactual_rows", "lime_explanations", "plot_lime", "ShapResult", "shap_values",
            "plot_shap_importance", "plot_shap_local", "plot_shap_by_value"]
@@ -58,7 +61,7 @@ def _quiet(seed=None):
         np.random.seed(seed)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()), threadpool_limits(1):
+                contextlib.redirect_stderr(io.StringIO()), serial_threads():
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -181,7 +184,7 @@ def lime_explanations(model, X_train, rows, *, num_features: int = 6, num_sample
 
 def plot_lime(frame: pd.DataFrame, *, title: str = "LIME: what pushed each prediction",
               subtitle: str | None = None, x_title: str = "LIME weight (effect on predicted probability)",
-              width: int = WIDTH):
+              width: int = PANEL_WIDTH):
     """One horizontal bar chart per explained row, rules ordered by size of effect."""
     check_frame(frame, ["row", "rule", "weight", "prediction"], name="LIME frame")
     check_rows(frame)
@@ -195,7 +198,7 @@ def plot_lime(frame: pd.DataFrame, *, title: str = "LIME: what pushed each predi
         pred = d["prediction"].iloc[0]
         panels.append(alt.Chart(d[["rule", "weight", "direction", "value"]]).mark_bar().encode(
             x=alt.X("weight:Q", title=x_title, scale=alt.Scale(domain=[-lim, lim])),
-            y=alt.Y("rule:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y("rule:N", sort=order, title=None, axis=alt.Axis(labelLimit=180)),
             color=signed_color(),
             tooltip=["rule:N", "value:N", alt.Tooltip("weight:Q", format=".4f")],
         ).properties(width=width, height=22 * len(d) + 10,
@@ -376,7 +379,13 @@ def plot_shap_importance(result: ShapResult, *, top: int = 15, title: str = "SHA
         x=alt.X("mean_abs_shap:Q", title=f"Mean |SHAP value| ({_units(result)})"),
         y=alt.Y("feature:N", sort=imp["feature"].tolist(), title="Feature"),
         tooltip=["feature:N", alt.Tooltip("mean_abs_shap:Q", format=".4f")],
-    ).properties(width=WIDTH, height=22 * len(imp) + 10, title=titled(title, subtitle))
+    ).properties(width=PANEL_WIDTH, height=22 * len(imp) + 10, title=titled(title, subtitle))
+
+
+def _num(v: float, digits: int = 2) -> str:
+    """A number for a title: never "-0.00"."""
+    v = float(v)
+    return f"{0.0 if round(v, digits) == 0 else v:.{digits}f}"
 
 
 def plot_shap_local(result: ShapResult, row, *, top: int = 10, title: str | None = None,
@@ -400,13 +409,14 @@ def plot_shap_local(result: ShapResult, row, *, top: int = 10, title: str | None
     order = data["label"].tolist()
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X("start:Q", title=f"Model output ({_units(result)})", scale=alt.Scale(zero=False)),
-        x2="end:Q", y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        x2="end:Q", y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=180)),
         color=signed_color(),
         tooltip=["label:N", alt.Tooltip("shap:Q", format="+.3f")])
     base = alt.Chart(pd.DataFrame({"x": [round(result.base_value, 4)]})).mark_rule(
         strokeDash=[4, 4], color="#555").encode(x="x:Q")
-    title = title or f"SHAP for {row}: from the average ({result.base_value:.2f}) to {result.output_of(row):.2f}"
-    return (base + bars).properties(width=WIDTH, height=22 * len(data) + 10, title=titled(title, subtitle))
+    title = title or (f"SHAP for {row}: from the average ({_num(result.base_value)}) "
+                      f"to {_num(result.output_of(row))}")
+    return (base + bars).properties(width=PANEL_WIDTH, height=22 * len(data) + 10, title=titled(title, subtitle))
 
 
 def plot_shap_by_value(result, feature: str, *, bins: int = 8, title: str | None = None,
@@ -442,7 +452,7 @@ def plot_shap_by_value(result, feature: str, *, bins: int = 8, title: str | None
     n = len(order) * (1 if not extra else len(result))
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("mean_shap:Q", title=f"Average SHAP value ({units})"),
-        y=alt.Y("value:N", sort=order, title=feature, axis=alt.Axis(labelLimit=200)),
+        y=alt.Y("value:N", sort=order, title=feature, axis=alt.Axis(labelLimit=180)),
         color=signed_color(), tooltip=tooltip, **extra,
-    ).properties(width=WIDTH, height=max(60, (22 if not extra else 14) * n + 10),
+    ).properties(width=PANEL_WIDTH, height=max(60, (22 if not extra else 14) * n + 10),
                  title=titled(title or f"How the model uses {feature}", subtitle))

@@ -41,6 +41,8 @@ API
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -69,7 +71,7 @@ __all__ = [
     "bootstrap_metrics", "calibration_frame", "plot_calibration", "predict_score", "task_of", "check_model_input",
     "check_target", "EncodedFeatures", "encoded_features", "FrameCodec", "CodedModel",
     "SerialLogisticRegression", "SerialHistGradientBoostingClassifier",
-    "SerialHistGradientBoostingRegressor",
+    "SerialHistGradientBoostingRegressor", "serial_threads",
 ]
 
 TASKS = ("classification", "regression")
@@ -154,6 +156,32 @@ def train_test_split_frame(X, y, *, test_size: float = 0.25, random_state: int =
 
 
 # ------------------------------------------------------------------ pipelines
+_SERIAL = threading.local()
+
+
+@contextlib.contextmanager
+def serial_threads():
+    """``threadpool_limits(1)``, entered once per thread: nested uses cost nothing.
+
+    Each ``threadpool_limits`` scans the loaded native libraries (about 20 ms);
+    explainers call ``predict`` thousands of times, so only the outermost
+    context pays for the scan and inner ones just run.
+    """
+    if getattr(_SERIAL, "depth", 0):
+        _SERIAL.depth += 1
+        try:
+            yield
+        finally:
+            _SERIAL.depth -= 1
+    else:
+        _SERIAL.depth = 1
+        try:
+            with threadpool_limits(1):
+                yield
+        finally:
+            _SERIAL.depth = 0
+
+
 class _Serial:
     """Mixin: fit and predict on one thread.
 
@@ -163,21 +191,21 @@ class _Serial:
     """
 
     def fit(self, *args, **kwargs):
-        with threadpool_limits(1):
+        with serial_threads():
             return super().fit(*args, **kwargs)
 
     def predict(self, X):
-        with threadpool_limits(1):
+        with serial_threads():
             return super().predict(X)
 
     @available_if(lambda self: hasattr(super(_Serial, self), "predict_proba"))
     def predict_proba(self, X):
-        with threadpool_limits(1):
+        with serial_threads():
             return super().predict_proba(X)
 
     @available_if(lambda self: hasattr(super(_Serial, self), "decision_function"))
     def decision_function(self, X):
-        with threadpool_limits(1):
+        with serial_threads():
             return super().decision_function(X)
 
 
