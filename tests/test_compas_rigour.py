@@ -134,3 +134,23 @@ def test_signed_never_minus_zero():
     assert signed(-0.00001) == "0.0"
     assert signed(0.0123) == "+1.2"
     assert signed(-0.0123) == "-1.2"
+
+
+@pytest.mark.slow
+def test_real_file_two_year_correction():
+    from xaibook.cases.propublica import filter_propublica
+    from xaibook.data import load_compas
+
+    kept = filter_propublica(load_compas()).data
+    quarters = recidivism_by_quarter(kept).set_index("quarter")
+    # Barenstein (2019): late quarters are (almost) all recidivists
+    assert (quarters.loc[["2014 Q2", "2014 Q3", "2014 Q4"], "rate"] > 0.95).all()
+    assert (quarters.loc[["2013 Q1", "2013 Q2", "2013 Q3", "2013 Q4", "2014 Q1"], "rate"]
+            < 0.45).all()
+    corrected = two_year_correction(kept)
+    assert corrected.n_rows == 5_304
+    assert corrected.steps.iloc[1]["removed_not_reoffended"] == 0
+    assert corrected.data["compas_screening_date"].max() <= pd.Timestamp("2014-04-01")
+    # by sex the score is not calibrated: women re-offend less at equal deciles
+    sex = pooled_calibration(corrected.data, group="sex", groups=["Male", "Female"])
+    assert sex.term("Female")["high"] < 0
