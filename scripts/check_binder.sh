@@ -90,7 +90,8 @@ run_all() {
       --execute "$WORK/notebooks" --kernel "xaibook-$tag" --report "$WORK/report-$tag.jsonl" \
     | "$PY" -c 'import json, sys
 for line in sys.stdin:
-    r = json.loads(line); print(f"  {r[\"chapter\"]:16} {r[\"seconds\"]:7.1f} s {r[\"peak_mb\"]:6d} MB", "ERROR" if r["error"] else "")' \
+    r = json.loads(line)
+    print("  %-16s %7.1f s %6d MB %s" % (r["chapter"], r["seconds"], r["peak_mb"], "ERROR" if r["error"] else ""), flush=True)' \
     || { "$PY" -c "import json; [print(json.loads(l)['error']) for l in open('$WORK/report-$tag.jsonl') if json.loads(l)['error']]" >&2 || true
          fail "a chapter did not run top to bottom on Python $tag"; }
   [ "$(ls "$XAIBOOK_MODEL_DIR" | sort | md5sum)" = "$before" ] || fail "Python $tag: a chapter trained a model (not reused by digest)"

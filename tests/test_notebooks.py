@@ -272,12 +272,21 @@ def test_install_cell_installs_the_tested_versions_on_colab(monkeypatch):
 
 
 def test_install_cell_spec_can_be_overridden(monkeypatch):
+    import importlib.metadata
+
     cell = nbx.install_cell({}, "xaibook @ git+https://x/y@z")
     monkeypatch.setenv("XAIBOOK_INSTALL", "1")
     monkeypatch.setenv("XAIBOOK_PIP_SPEC", "/some/path")
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda args, **k: calls.append(list(args)))
     monkeypatch.setitem(sys.modules, "myst_nb", sys.modules.get("myst_nb"))
+    real = importlib.metadata.version
+
+    def not_installed(dist):
+        if dist == "xaibook":
+            raise importlib.metadata.PackageNotFoundError(dist)
+        return real(dist)
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
     exec(cell.source, {})
     assert calls[-1][-1] == "/some/path"
 

@@ -488,7 +488,7 @@ if "google.colab" in sys.modules or os.environ.get("XAIBOOK_INSTALL") == "1":
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *_wrong],
                        check=True)
     _spec = os.environ.get("XAIBOOK_PIP_SPEC", {spec!r})
-    if _version("xaibook") is None or "XAIBOOK_PIP_SPEC" in os.environ:
+    if _version("xaibook") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", _spec],
                        check=True)
     importlib.invalidate_caches()
@@ -1382,10 +1382,10 @@ def _run_executions(chapters, args) -> int:
                                   out=path.with_suffix(".executed.ipynb"))
         result["chapter"] = chapter.name
         line = json.dumps(result)
-        print(line, flush=True)
         if args.report:
             with open(args.report, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
+        print(line, flush=True)
         failed += bool(result["error"])
     return 1 if failed else 0
 
