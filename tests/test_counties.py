@@ -1,58 +1,56 @@
-"""County modelling: exclusions, feature sets, group-wise CV, leakage, ecological bounds."""
+"""County modelling: exclusions, two-party shares, swings, weighted CV, ALE, ecological inference."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from xaibook.cases.elections.counties import (DEMOGRAPHIC_FEATURES, LEAKY_FEATURES, TARGET, CountyTable,
-                              CVResult, UniformSwingRegressor, _DEMOGRAPHIC_SOURCES,
-                              between_state_share, county_table, cross_validate_counties,
-                              ecological_bounds, feature_set, plot_cv_scores,
-                              unreliable_counties)
-from xaibook.tabular.importance import sklearn_permutation_importance
+from xaibook.cases.elections.counties import (
+    DEMOGRAPHIC_FEATURES, SWING, TARGET, WITH_PAST_FEATURES, _DEMOGRAPHIC_SOURCES, _HIGH_SCHOOL_SOURCE,
+    UniformSwingRegressor, ale_frame, between_state_share, counties_for_share_of_votes, county_table,
+    cross_validate_counties, ecological_bounds, feature_set, feature_vintages, goodman_regression,
+    grouped_permutation_importance, national_swing, per_state_scores, plot_cv_scores,
+    plot_importance_folds, plot_pd_ale, two_party_share, unreliable_counties)
+from xaibook.data.elections import CERTIFIED_2016, national_totals, repeated_statewide_states
 from xaibook.tabular.models import SerialHistGradientBoostingRegressor
 
 
 def election_frame(n_states=10, per_state=30, seed=0, alaska=True):
     """A synthetic frame with the columns of load_elections().
 
-    2016 share = 2012 share + 3 points + noise; the census columns are noise,
-    except that ``bachelors`` lowers the share a little. With ``alaska``,
-    state "AK" has 4 counties without 2012 results and one repeated total.
+    Two-party GOP share 2016 = 2012 share + 3 points - 2 * bachelors fraction + noise.
+    With ``alaska``, state "AK" has 4 counties without 2012 results and one repeated total.
     """
     rng = np.random.default_rng(seed)
-    states = [f"S{i}" for i in range(n_states)]
-    rows = []
-    for s_i, state in enumerate(states):
-        for c in range(per_state):
-            rows.append({"fips": (s_i + 10) * 1000 + c + 1, "state_abbr": state,
-                         "area_name": f"County {c} of {state}"})
+    rows = [{"fips": (s + 10) * 1000 + c + 1, "state_abbr": f"S{s}", "area_name": f"County {c} of S{s}"}
+            for s in range(n_states) for c in range(per_state)]
     frame = pd.DataFrame(rows)
     n = len(frame)
     for source, _ in _DEMOGRAPHIC_SOURCES.values():
         frame[source] = rng.uniform(0, 100, n)
+    frame[_HIGH_SCHOOL_SOURCE] = rng.uniform(60, 100, n)
     frame["population_per_square_mile_2010"] = 10 ** rng.uniform(-1.5, 4, n)
+    votes12 = rng.integers(1_000, 100_000, n).astype(float)
     gop12 = rng.uniform(0.2, 0.8, n)
-    frame["per_gop_2012"] = gop12
-    frame["per_dem_2012"] = 0.97 - gop12
     bachelors = frame[_DEMOGRAPHIC_SOURCES["bachelors_pct"][0]] / 100
-    frame["per_gop_2016"] = np.clip(gop12 + 0.03 - 0.02 * bachelors + rng.normal(0, 0.01, n), 0, 1)
-    frame["total_votes_2016"] = rng.integers(1_000, 100_000, n).astype(float)
+    gop16 = np.clip(gop12 + 0.03 - 0.02 * bachelors + rng.normal(0, 0.01, n), 0.01, 0.99)
+    votes16 = votes12 * 1.05
+    frame["votes_gop_2012"], frame["votes_dem_2012"] = gop12 * votes12, (1 - gop12) * votes12
+    frame["votes_gop_2016"], frame["votes_dem_2016"] = gop16 * votes16, (1 - gop16) * votes16
+    frame["total_votes_2012"], frame["total_votes_2016"] = votes12 * 1.02, votes16 * 1.04
+    frame["per_gop_2012"] = frame["votes_gop_2012"] / frame["total_votes_2012"]
     if alaska:
         ak = frame.iloc[:4].copy()
         ak["fips"] = [2013, 2016, 2020, 2050]
         ak["state_abbr"] = "AK"
         ak["area_name"] = [f"Borough {i}" for i in range(4)]
-        ak[["per_gop_2012", "per_dem_2012"]] = np.nan
-        ak["total_votes_2016"] = 246_588.0
+        ak[["per_gop_2012", "votes_gop_2012", "votes_dem_2012"]] = np.nan
+        ak["total_votes_2016"], ak["votes_gop_2016"], ak["votes_dem_2016"] = 300.0, 160.0, 110.0
         frame = pd.concat([frame, ak], ignore_index=True)
     return frame
 
 
 class Report:
-    """Stands in for JoinReport: only ``no_2012`` is read."""
-
     def __init__(self, frame):
         self.no_2012 = frame.loc[frame["per_gop_2012"].isna(), ["fips", "state_abbr", "area_name"]]
 
@@ -71,189 +69,209 @@ def fast_model():
     return SerialHistGradientBoostingRegressor(max_iter=60, max_leaf_nodes=8, random_state=0)
 
 
-# ------------------------------------------------------------------ feature sets
-def test_feature_sets():
-    assert feature_set("demographic") == DEMOGRAPHIC_FEATURES
-    assert feature_set("leaky") == LEAKY_FEATURES
-    assert set(LEAKY_FEATURES) - set(DEMOGRAPHIC_FEATURES) == {"gop_share_2012", "dem_share_2012"}
-    assert not any("2012" in f or "2016" in f for f in DEMOGRAPHIC_FEATURES)
-    feature_set("demographic").append("x")  # a copy: the module's list is unchanged
-    assert "x" not in DEMOGRAPHIC_FEATURES
-    with pytest.raises(ValueError, match="unknown feature set"):
-        feature_set("everything")
+# ------------------------------------------------------------------ known answers
+def test_two_party_share_known_values():
+    assert two_party_share([60, 1, 45], [40, 3, 45]).tolist() == [60.0, 25.0, 50.0]
+    with pytest.raises(ValueError, match="undefined"):
+        two_party_share([0], [0])
+    with pytest.raises(ValueError, match="non-negative"):
+        two_party_share([-1], [2])
 
 
-# ------------------------------------------------------------------ exclusions
-def test_alaska_excluded_with_both_reasons(frame, table):
-    assert isinstance(table, CountyTable)
-    assert list(table.excluded.columns) == ["fips", "state_abbr", "area_name", "reason"]
-    assert sorted(table.excluded["fips"]) == [2013, 2016, 2020, 2050]
-    assert table.excluded["reason"].str.contains("no 2012 results").all()
-    assert table.excluded["reason"].str.contains("statewide").all()
-    assert "AK" not in set(table.data["state"])
-    assert len(table.data) == len(frame) - 4
-    assert not table.data[LEAKY_FEATURES + [TARGET]].isna().any().any()
+def test_weighted_vs_unweighted_swing_three_counties():
+    # two small counties swing +10 to the GOP, one big county swings -5
+    # 2012: 40/100, 40/100, 600/1000 ; 2016: 50/100, 50/100, 550/1000
+    s = national_swing([40, 40, 600], [60, 60, 400], [50, 50, 550], [50, 50, 450])
+    assert s.county_average == pytest.approx((10 + 10 - 5) / 3)  # +5: places moved right
+    assert s.share_2012 == pytest.approx(100 * 680 / 1200)
+    assert s.share_2016 == pytest.approx(100 * 650 / 1200)
+    assert s.national == pytest.approx(100 * (650 - 680) / 1200)  # -2.5: voters moved left
+    with pytest.raises(ValueError, match="same length"):
+        national_swing([1], [1], [1, 2], [1, 2])
 
 
-def test_repeated_totals_found_without_missing_2012():
-    frame = election_frame(alaska=False)
-    frame.loc[frame["state_abbr"] == "S3", "total_votes_2016"] = 5_000.0
-    bad = unreliable_counties(frame)
-    assert set(bad["state_abbr"]) == {"S3"}
-    assert (bad["reason"] == "2016 totals repeat the statewide count on every county").all()
-    # without a report, missing 2012 shares are read from the frame
-    frame.loc[0, "per_gop_2012"] = np.nan
-    assert "no 2012 results" in unreliable_counties(frame).set_index("fips").loc[10001, "reason"]
-
-
-def test_table_units_and_columns(frame, table):
-    row = table.data.iloc[0]
-    src = frame.set_index("fips").loc[row["fips"]]
-    assert row[TARGET] == pytest.approx(100 * src["per_gop_2016"])
-    assert row["gop_share_2012"] == pytest.approx(100 * src["per_gop_2012"])
-    assert row["swing_2012_2016"] == pytest.approx(row[TARGET] - row["gop_share_2012"])
-    assert row["log10_density"] == pytest.approx(np.log10(max(src["population_per_square_mile_2010"], 0.1)))
-    assert table.data["log10_density"].min() >= -1
-    assert list(table.X().columns) == DEMOGRAPHIC_FEATURES
-    assert list(table.X("leaky").columns) == LEAKY_FEATURES
-    assert table.y.name == TARGET and len(table.groups) == len(table.data)
-    with pytest.raises(ValueError, match="unknown features"):
-        table.X(["bachelors_pct", "shoe_size"])
-
-
-def test_table_input_errors(frame):
-    with pytest.raises(ValueError, match="lacks columns"):
-        county_table(frame.drop(columns="per_gop_2012"))
-    with pytest.raises(TypeError, match="DataFrame"):
-        county_table(frame.to_numpy())
-    with pytest.raises(TypeError, match="JoinReport"):
-        county_table(frame, report=object())
-    broken = frame.copy()
-    broken.loc[5, _DEMOGRAPHIC_SOURCES["poverty_pct"][0]] = np.nan
-    with pytest.raises(ValueError, match="missing values"):
-        county_table(broken, Report(broken))
-
-
-# ------------------------------------------------------------------ cross-validation
-def test_state_folds_keep_states_disjoint(table):
-    result = cross_validate_counties(LinearRegression(), table, n_splits=5)
-    assert isinstance(result, CVResult)
-    preds = result.predictions
-    assert list(preds.columns) == ["scheme", "fold", "fips", "state", "actual", "predicted", "residual"]
-    for scheme in ("county", "state"):
-        p = preds[preds["scheme"] == scheme]
-        assert sorted(p["fips"]) == sorted(table.data["fips"])  # each county predicted once
-    by_state = preds[preds["scheme"] == "state"].groupby("state")["fold"].nunique()
-    assert (by_state == 1).all()  # a state's counties are all in the same test fold
-    by_county = preds[preds["scheme"] == "county"].groupby("state")["fold"].nunique()
-    assert (by_county > 1).any()  # shuffled folds mix states
-    scores = result.scores
-    assert list(scores.columns) == ["scheme", "fold", "n_train", "n_test", "r2", "mae"]
-    assert (scores.groupby("scheme")["n_test"].sum() == len(table.data)).all()
-    assert (scores["n_train"] + scores["n_test"] == len(table.data)).all()
-    assert np.allclose(preds["residual"], preds["actual"] - preds["predicted"])
-
-
-def test_cv_is_deterministic(table):
-    a = cross_validate_counties(fast_model(), table, "leaky", seed=3)
-    b = cross_validate_counties(fast_model(), table, "leaky", seed=3)
-    pd.testing.assert_frame_equal(a.scores, b.scores)
-    pd.testing.assert_frame_equal(a.predictions, b.predictions)
-
-
-def test_held_out_states_reveal_spatial_dependence():
-    """A state effect that only a state-identifying feature carries is learnable
-    from neighbours (shuffled folds) but not for an unseen state."""
-    rng = np.random.default_rng(1)
-    frame = election_frame(n_states=20, per_state=40, alaska=False, seed=1)
-    effect = dict(zip(sorted(frame["state_abbr"].unique()), rng.normal(0, 0.15, 20)))
-    code = dict(zip(sorted(frame["state_abbr"].unique()), rng.permutation(20) * 5.0))
-    frame["per_gop_2016"] = np.clip(0.5 + frame["state_abbr"].map(effect) + rng.normal(0, 0.02, len(frame)), 0, 1)
-    frame[_DEMOGRAPHIC_SOURCES["asian_pct"][0]] = frame["state_abbr"].map(code)  # a "where" proxy
-    table = county_table(frame)
-    summary = cross_validate_counties(fast_model(), table).summary()
-    assert summary.loc["county", "r2"] > 0.8
-    assert summary.loc["state", "r2"] < 0.2
-    assert list(summary.columns) == ["r2", "mae", "r2_fold_min", "r2_fold_max"]
-
-
-def test_planted_past_vote_dominates(table):
-    """The target is the 2012 share plus a constant: the leaky features win, by far."""
-    X, y = table.X("leaky"), table.y
-    model = fast_model().fit(X, y)
-    imp = sklearn_permutation_importance(model, X, y, n_repeats=3)
-    assert imp["feature"].iloc[0] == "gop_share_2012"
-    top = imp.set_index("feature")["importance"]
-    census = top.drop(["gop_share_2012", "dem_share_2012"])
-    assert top["gop_share_2012"] > 5 * census.max()
-    leaky = cross_validate_counties(fast_model(), table, "leaky", schemes=("county",)).summary()
-    honest = cross_validate_counties(fast_model(), table, "demographic", schemes=("county",)).summary()
-    assert leaky.loc["county", "r2"] > 0.9 > honest.loc["county", "r2"]
-
-
-def test_cv_input_errors(table):
-    with pytest.raises(TypeError, match="CountyTable"):
-        cross_validate_counties(LinearRegression(), table.data)
-    with pytest.raises(ValueError, match="unknown schemes"):
-        cross_validate_counties(LinearRegression(), table, schemes=("random",))
-    with pytest.raises(ValueError, match="n_splits"):
-        cross_validate_counties(LinearRegression(), table, n_splits=11)  # 10 states
-
-
-# ------------------------------------------------------------------ uniform swing
-def test_uniform_swing(table):
-    X, y = table.X("leaky"), table.y
-    model = UniformSwingRegressor().fit(X, y)
-    assert model.swing_ == pytest.approx(float((y - X["gop_share_2012"]).mean()))
-    assert np.allclose(model.predict(X), X["gop_share_2012"] + model.swing_)
-    assert model.score(X, y) > 0.95
+def test_uniform_swing_weighted_known():
+    X = pd.DataFrame({"gop_two_party_2012": [40.0, 40.0, 60.0]})
+    y = np.array([50.0, 50.0, 55.0])
+    assert UniformSwingRegressor().fit(X, y).swing_ == pytest.approx(5.0)
+    w = UniformSwingRegressor().fit(X, y, sample_weight=[100, 100, 1000])
+    assert w.swing_ == pytest.approx((1000 + 1000 - 5000) / 1200)
     with pytest.raises(ValueError, match="not fitted"):
         UniformSwingRegressor().predict(X)
-    with pytest.raises(ValueError, match="gop_share_2012"):
-        UniformSwingRegressor().fit(table.X("demographic"), y)
 
 
-# ------------------------------------------------------------------ spatial share
-def test_between_state_share():
-    states = ["a"] * 3 + ["b"] * 3
-    assert between_state_share(pd.DataFrame({"state": states, "residual": [1, 1, 1, -1, -1, -1]})) == pytest.approx(1)
-    assert between_state_share(pd.DataFrame({"state": states, "residual": [1, 0, -1, 1, 0, -1]})) == pytest.approx(0)
-    assert between_state_share(pd.DataFrame({"state": states, "residual": [2, 0, 0, 0, 0, 0]})) == pytest.approx(0.2)
-    with pytest.raises(ValueError, match="constant"):
-        between_state_share(pd.DataFrame({"state": states, "residual": [0.0] * 6}))
-    with pytest.raises(ValueError, match="columns"):
-        between_state_share(pd.DataFrame({"residual": [1.0, 2.0]}))
+def test_counties_for_share_of_votes():
+    assert counties_for_share_of_votes([50, 30, 10, 10], 0.5) == 1
+    assert counties_for_share_of_votes([10, 10, 30, 50], 0.8) == 2
+    assert counties_for_share_of_votes([1, 1, 1, 1], 1.0) == 4
+    with pytest.raises(ValueError):
+        counties_for_share_of_votes([], 0.5)
 
 
-# ------------------------------------------------------------------ ecological bounds
 def test_ecological_bounds_known_values():
+    # hand-computed: g = 0.9, r = 0.8 -> [(0.8 - 0.1)/0.9, 0.8/0.9] = [0.7778, 0.8889]
     b = ecological_bounds([0.5, 0.9, 0.1, 0.0], [0.5, 0.8, 0.95, 0.4])
     assert list(b.columns) == ["lower", "upper", "width"]
-    assert b.loc[0, ["lower", "upper"]].tolist() == [0.0, 1.0]  # half the county: anything goes
-    assert b.loc[1, "lower"] == pytest.approx((0.8 - 0.1) / 0.9)
-    assert b.loc[1, "upper"] == pytest.approx(0.8 / 0.9)
-    assert b.loc[2, ["lower", "upper"]].tolist() == pytest.approx([0.5, 1.0])  # r > 1 - g forces a floor
+    assert b.loc[0, ["lower", "upper"]].tolist() == [0.0, 1.0]
+    assert b.loc[1, "lower"] == pytest.approx(7 / 9)
+    assert b.loc[1, "upper"] == pytest.approx(8 / 9)
+    assert b.loc[2, ["lower", "upper"]].tolist() == pytest.approx([0.5, 1.0])
     assert b.loc[3].isna().all()
-    assert (b["width"].dropna() >= 0).all()
     with pytest.raises(ValueError, match="fractions"):
         ecological_bounds([50.0], [0.5])
     with pytest.raises(ValueError, match="shape"):
         ecological_bounds([0.5, 0.5], [0.5])
 
 
-# ------------------------------------------------------------------ chart
-def test_plot_cv_scores(table):
-    results = {"swing": cross_validate_counties(UniformSwingRegressor(), table, "leaky"),
+def test_goodman_recovers_constant_rates_and_fails_when_they_vary():
+    rng = np.random.default_rng(0)
+    g = rng.uniform(0, 1, 400)
+    r = 0.1 * g + 0.7 * (1 - g)
+    res = goodman_regression(g, r)
+    assert (res.group_rate, res.rest_rate) == pytest.approx((0.1, 0.7))
+    assert res.possible and res.n == 400
+    # aggregation bias: the rest vote less GOP where the group is large -> impossible estimate
+    r2 = 0.1 * g + 0.9 * (1 - g) * (1 - g)
+    assert not goodman_regression(g, r2).possible
+    weighted = goodman_regression(g, r, weights=rng.uniform(1, 10, 400))
+    assert weighted.group_rate == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="fractions"):
+        goodman_regression([50.0, 20.0], [0.5, 0.4])
+    with pytest.raises(ValueError, match="same everywhere"):
+        goodman_regression([0.5, 0.5], [0.5, 0.4])
+
+
+class Additive:
+    """f(a, b) = a**2 + 3 b: ALE of b is 3 b (centred), of a is a**2 (centred)."""
+
+    def predict(self, X):
+        return X["a"].to_numpy() ** 2 + 3 * X["b"].to_numpy()
+
+
+def test_ale_known_additive_function():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 1, 2000)
+    X = pd.DataFrame({"a": a, "b": a + rng.normal(0, 0.05, 2000)})  # strongly correlated
+    ale_b = ale_frame(Additive(), X, "b", bins=10)
+    slope = np.polyfit(ale_b["value"], ale_b["effect"], 1)[0]
+    assert slope == pytest.approx(3.0, rel=1e-9)
+    centred = ale_b["effect"] - (3 * ale_b["value"] - 3 * ale_b["value"]).mean()
+    assert np.allclose(np.diff(ale_b["effect"]), 3 * np.diff(ale_b["value"]))
+    ale_a = ale_frame(Additive(), X, "a", bins=10)
+    # exact at the edges up to a constant
+    d = ale_a["effect"] - ale_a["value"] ** 2
+    assert np.ptp(d) == pytest.approx(0, abs=1e-12)
+    assert int(ale_a["count"].sum()) == 2000
+    # centred: the row-weighted mean of the curve is 0
+    mid = (ale_a["effect"].to_numpy()[:-1] + ale_a["effect"].to_numpy()[1:]) / 2
+    assert np.sum(mid * ale_a["count"].to_numpy()[1:]) == pytest.approx(0, abs=1e-9)
+    assert centred is not None
+    with pytest.raises(ValueError, match="constant"):
+        ale_frame(Additive(), X.assign(b=1.0), "b")
+    with pytest.raises(ValueError, match="column"):
+        ale_frame(Additive(), X, "zzz")
+
+
+# ------------------------------------------------------------------ table
+def test_feature_sets_and_vintages():
+    assert feature_set("demographic") == DEMOGRAPHIC_FEATURES
+    assert set(feature_set("with_past")) - set(DEMOGRAPHIC_FEATURES) == {"gop_two_party_2012"}
+    assert "high_school_pct" not in DEMOGRAPHIC_FEATURES  # nested band replaced
+    v = feature_vintages()
+    assert set(v.index) == set(WITH_PAST_FEATURES)
+    assert "?" not in set(v["vintage"])
+    with pytest.raises(ValueError, match="unknown feature set"):
+        feature_set("leaky")
+
+
+def test_alaska_excluded_and_repeated_state_counted_once(frame, table):
+    assert set(table.excluded["state_abbr"]) == {"AK"}
+    assert table.excluded["reason"].str.contains("statewide").all()
+    assert repeated_statewide_states(frame) == ["AK"]
+    totals = national_totals(frame)
+    rest = frame[frame["state_abbr"] != "AK"]
+    assert totals["gop"] == int(rest["votes_gop_2016"].sum() + 160)
+    assert totals["total"] == int(rest["total_votes_2016"].sum() + 300)
+    assert set(CERTIFIED_2016) == {"dem", "gop", "total"}
+    assert len(unreliable_counties(frame)) == 4
+
+
+def test_table_units(frame, table):
+    row = table.data.iloc[0]
+    src = frame.iloc[0]
+    assert row[TARGET] == pytest.approx(100 * src["votes_gop_2016"] / (src["votes_gop_2016"] + src["votes_dem_2016"]))
+    assert row[SWING] == pytest.approx(row[TARGET] - row["gop_two_party_2012"])
+    assert row["no_high_school_pct"] == pytest.approx(100 - src[_HIGH_SCHOOL_SOURCE])
+    assert row["votes_2016"] == pytest.approx(src["votes_gop_2016"] + src["votes_dem_2016"])
+    with pytest.raises(ValueError, match="lacks columns"):
+        county_table(frame.drop(columns="votes_gop_2012"))
+
+
+# ------------------------------------------------------------------ CV
+def test_cv_schemes_targets_and_weights(table):
+    lev = cross_validate_counties(fast_model(), table, "with_past", schemes=("county",))
+    swing = cross_validate_counties(LinearRegression(), table, "demographic", target="swing")
+    base = cross_validate_counties(UniformSwingRegressor(), table, "with_past", weighted=True)
+    p = swing.predictions
+    assert (p.groupby("scheme")["fips"].nunique() == len(table.data)).all()
+    for _, fold in p[p["scheme"] == "state"].groupby("fold"):
+        train_states = set(table.groups) - set(fold["state"])
+        assert not set(fold["state"]) & train_states or len(train_states) > 0
+    s = swing.summary()
+    assert {"r2_level", "r2_change", "mae", "r2_level_w", "r2_change_w", "mae_w"} <= set(s.columns)
+    # the planted swing (-2 points per bachelors fraction) is learnable from demographics
+    assert s.loc["county", "r2_change"] > 0.15
+    # the persistence baseline explains levels but nothing of the change
+    b = base.summary()
+    assert b.loc["county", "r2_level"] > 0.9
+    assert b.loc["county", "r2_change"] < 0.05
+    assert lev.summary().loc["county", "r2_level"] > 0.9
+    a = cross_validate_counties(fast_model(), table, "demographic", seed=3, weighted=True)
+    c = cross_validate_counties(fast_model(), table, "demographic", seed=3, weighted=True)
+    pd.testing.assert_frame_equal(a.predictions, c.predictions)
+    with pytest.raises(ValueError, match="target"):
+        cross_validate_counties(fast_model(), table, target="votes")
+    with pytest.raises(ValueError, match="n_splits"):
+        cross_validate_counties(fast_model(), table, n_splits=1)
+
+
+def test_per_state_and_grouped_importance(table):
+    cv = cross_validate_counties(LinearRegression(), table, "demographic", target="swing", schemes=("state",))
+    per = per_state_scores(cv.predictions)
+    assert per["counties"].sum() == len(table.data)
+    assert {"mean_residual", "vote_weighted_residual", "mae"} <= set(per.columns)
+    with pytest.raises(ValueError, match="one scheme"):
+        per_state_scores(cross_validate_counties(LinearRegression(), table).predictions)
+    imp = grouped_permutation_importance(LinearRegression(), table, target="swing", n_repeats=2)
+    top = imp.groupby("feature")["importance"].mean().idxmax()
+    assert top == "bachelors_pct"
+    assert imp["fold"].nunique() == 5
+    spec = plot_importance_folds(imp, title="t").to_dict()
+    assert spec["width"] <= 340
+
+
+def test_between_state_share():
+    states = ["a"] * 3 + ["b"] * 3
+    assert between_state_share(pd.DataFrame({"state": states, "residual": [1, 1, 1, -1, -1, -1]})) == pytest.approx(1)
+    assert between_state_share(pd.DataFrame({"state": states, "residual": [2, 0, 0, 0, 0, 0]})) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="constant"):
+        between_state_share(pd.DataFrame({"state": states, "residual": [0.0] * 6}))
+
+
+def test_charts_are_phone_narrow(table):
+    results = {"persistence": cross_validate_counties(UniformSwingRegressor(), table, "with_past"),
                "linear": cross_validate_counties(LinearRegression(), table)}
     spec = plot_cv_scores(results).to_dict()
-    assert spec["title"]["text"]
-    assert len(spec["layer"]) == 2
-    assert all(layer["encoding"]["x"]["title"] for layer in spec["layer"])
+    assert spec["title"]["text"] and spec["width"] <= 200
     with pytest.raises(TypeError, match="CVResult"):
         plot_cv_scores({"x": 1})
+    model = LinearRegression().fit(table.X(), table.data[SWING])
+    chart, frame = plot_pd_ale(model, table.X(), ["bachelors_pct", "poverty_pct"], title="t")
+    assert set(frame["method"]) == {"ALE", "partial dependence"}
+    s = chart.to_dict()
+    assert s["columns"] == 2 and s["spec"]["width"] * 2 <= 300
 
 
-# ------------------------------------------------------------------ real data
 @pytest.mark.slow
 def test_real_elections_table():
     from xaibook.data import load_elections
@@ -261,8 +279,8 @@ def test_real_elections_table():
     frame, report = load_elections(return_report=True)
     table = county_table(frame, report)
     assert set(table.excluded["state_abbr"]) == {"AK"}
-    assert len(table.excluded) == len(report.no_2012)
-    assert table.excluded["reason"].str.contains("statewide").all()
-    assert len(table.data) == report.n_joined - len(report.no_2012)
     assert table.groups.nunique() == 50  # 49 states and DC
+    assert "DC" in set(table.groups)
     assert table.data[TARGET].between(0, 100).all()
+    totals = national_totals(frame)
+    assert totals["total"] < CERTIFIED_2016["total"]  # unofficial, early count

@@ -64,9 +64,14 @@ _ABOUT = {
         "Results compiled by T. McGovern from public sources; US Census QuickFacts",
         "Public data (results compilation: see its repository)",
         "per_gop_2016", (),
-        ("Counties, not people: ecological inference caveats apply.",
-         "Alaska reports by district: its rows repeat the state totals and lack 2012.",
-         "Census facts mix years (2007–2014)."),
+        ("Unofficial counts from about mid-November 2016, not certified returns (its "
+         "repository says they are not authoritative): late-counted ballots, which lean "
+         "Democratic, are missing, so shares in late-counting states are biased; the file's "
+         "national total is below the certified 136,669,276 votes (FEC, Federal Elections 2016).",
+         "Counties, not people: ecological inference caveats apply.",
+         "Alaska reports by district: its rows repeat the state totals and lack 2012 "
+         "(counted once in the winner tally).",
+         "Census facts mix vintages: 2010 census, ACS 2009–2013, 2014 estimates."),
     ),
     "fashion-mnist": _About(
         "Fashion-MNIST",
@@ -130,8 +135,12 @@ def _measure(name: str):
         df = load_german()
         return {"all": len(df)}, df.shape[1], _counts(df["credit_risk"].astype(str))
     if name == "elections":
+        from xaibook.data.elections import repeated_statewide_states
+
         df = load_elections()
-        winner = np.where(df["per_gop_2016"] > df["per_dem_2016"], "GOP ahead", "Dem ahead")
+        repeated = df["state_abbr"].isin(repeated_statewide_states(df))
+        once = pd.concat([df[~repeated], df[repeated].drop_duplicates("state_abbr")])
+        winner = np.where(once["per_gop_2016"] > once["per_dem_2016"], "GOP ahead", "Dem ahead")
         return {"counties": len(df)}, df.shape[1], _counts(winner)
     if name == "fashion-mnist":
         data = load_fashion_mnist()

@@ -16,7 +16,12 @@ from xaibook.data.schema import read_table, require_columns
 __all__ = [
     "RESULT_COLUMNS", "JoinReport", "parse_results", "parse_county_facts",
     "join_results_facts", "load_elections", "load_us_counties_topojson",
+    "CERTIFIED_2016", "repeated_statewide_states", "national_totals",
 ]
+
+#: Certified national totals of the 2016 presidential election (FEC,
+#: *Federal Elections 2016*, 2017): Clinton, Trump, all candidates.
+CERTIFIED_2016 = {"dem": 65_853_514, "gop": 62_984_828, "total": 136_669_276}
 
 RESULT_COLUMNS = [
     "combined_fips", "votes_dem_2016", "votes_gop_2016", "total_votes_2016",
@@ -164,3 +169,33 @@ def load_us_counties_topojson() -> dict:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise SchemaError(f"map file {path}: not valid JSON ({exc})") from None
+
+
+def repeated_statewide_states(frame: pd.DataFrame) -> list[str]:
+    """States whose every county row repeats one statewide 2016 total.
+
+    Alaska reports by election district, and the results file copies the
+    statewide count onto each of its boroughs: summing or counting those rows
+    counts Alaska many times over.
+    """
+    require_columns(frame, ["state_abbr", "total_votes_2016"], source="the election frame")
+    per_state = frame.groupby("state_abbr")["total_votes_2016"].agg(["nunique", "size"])
+    return sorted(per_state.index[(per_state["nunique"] == 1) & (per_state["size"] > 1)])
+
+
+def national_totals(frame: pd.DataFrame) -> dict[str, int]:
+    """2016 national totals of the results file, each repeated state counted once.
+
+    Returns
+    -------
+    dict
+        ``dem``, ``gop``, ``total`` votes (compare with :data:`CERTIFIED_2016`:
+        the file holds unofficial counts from about mid-November 2016).
+    """
+    require_columns(frame, ["state_abbr", "votes_dem_2016", "votes_gop_2016", "total_votes_2016"],
+                    source="the election frame")
+    repeated = frame["state_abbr"].isin(repeated_statewide_states(frame))
+    once = pd.concat([frame[~repeated], frame[repeated].drop_duplicates("state_abbr")])
+    return {"dem": int(once["votes_dem_2016"].sum()), "gop": int(once["votes_gop_2016"].sum()),
+            "total": int(once["total_votes_2016"].sum())}
+

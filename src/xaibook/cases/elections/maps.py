@@ -32,7 +32,14 @@ import pandas as pd
 from xaibook.style import titled
 
 __all__ = ["MapPanel", "MapCoverage", "county_maps", "map_coverage", "prediction_maps", "residual_limit",
-           "subset_topology"]
+           "subset_topology", "write_topology", "county_centroids", "vote_circles", "STATIC_TOPOLOGY",
+           "TOPOLOGY_URL"]
+
+#: Where the book serves the county TopoJSON, relative to the site root
+#: (written at build time by :func:`write_topology` into ``_extra/``), and the
+#: URL a chapter page in ``book/`` loads it from.
+STATIC_TOPOLOGY = "_static/data/us-counties.json"
+TOPOLOGY_URL = "../" + STATIC_TOPOLOGY
 
 _KINDS = ("share", "residual")
 
@@ -229,11 +236,25 @@ def _values_frame(values: pd.DataFrame, columns: list[str], tooltip: list[str], 
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise TypeError(f"column {column!r} must be numeric")
         frame[column] = frame[column].astype(float).round(decimals)
+        if decimals == 0 or (frame[column] == frame[column].round()).all():
+            frame[column] = frame[column].astype("int64") if frame[column].notna().all() else frame[column]
     return frame.reset_index(drop=True)
 
 
+def _csv_data(frame: pd.DataFrame) -> alt.InlineData:
+    """The values as one compact CSV string (no repeated keys), numbers parsed as numbers.
+
+    Altair moves it to the chart's top-level ``datasets`` once, shared by every
+    panel and layer that looks it up.
+    """
+    parse = {c: "number" for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+    text = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    return alt.InlineData(values=text, format=alt.DataFormat(type="csv", parse=parse))
+
+
 def _panel(panel: MapPanel, values: pd.DataFrame, sources: dict, tooltip: list[str],
-           width: int, height: int) -> alt.LayerChart:
+           width: int, height: int, data=None) -> alt.LayerChart:
+    data = _csv_data(values) if data is None else data
     label = panel.label or panel.title
     if panel.kind == "residual":
         if panel.domain is not None:
@@ -250,7 +271,7 @@ def _panel(panel: MapPanel, values: pd.DataFrame, sources: dict, tooltip: list[s
     background = alt.Chart(sources["states"]).mark_geoshape(
         fill="#e6e6e6", stroke=None).project(type="albersUsa")
     counties = alt.Chart(sources["counties"]).mark_geoshape(stroke=None).transform_lookup(
-        lookup="id", from_=alt.LookupData(values, key="fips", fields=fields),
+        lookup="id", from_=alt.LookupData(data, key="fips", fields=fields),
     ).transform_filter(
         alt.datum[panel.column] != None  # noqa: E711  (Vega expression, not Python)
     ).encode(
@@ -264,12 +285,21 @@ def _panel(panel: MapPanel, values: pd.DataFrame, sources: dict, tooltip: list[s
     ).project(type="albersUsa")
     borders = alt.Chart(sources["states"]).mark_geoshape(
         filled=False, stroke="white", strokeWidth=0.6).project(type="albersUsa")
-    return alt.layer(background, counties, borders).properties(
-        title=panel.title, width=width, height=height)
+    layers = [background, counties, borders]
+    if panel.kind == "residual":
+        # counties beyond the colour limit are clamped to the end colours:
+        # outline them, so a saturated colour is not read as "exactly ±limit"
+        layers.append(alt.Chart(sources["counties"]).mark_geoshape(
+            filled=False, stroke="#222", strokeWidth=0.5).transform_lookup(
+            lookup="id", from_=alt.LookupData(data, key="fips", fields=[panel.column]),
+        ).transform_filter(
+            f"isValid(datum[{panel.column!r}]) && abs(datum[{panel.column!r}]) > {domain[1]}"
+        ).project(type="albersUsa"))
+    return alt.layer(*layers).properties(title=panel.title, width=width, height=height)
 
 
-def county_maps(values: pd.DataFrame, panels, *, topology, columns: int = 2, width: int = 340,
-                height: int = 220, tooltip=("county",), title: str | None = None,
+def county_maps(values: pd.DataFrame, panels, *, topology, columns: int = 1, width: int = 330,
+                height: int = 210, tooltip=("county",), title: str | None = None,
                 subtitle: str | None = None, decimals: int = 1) -> alt.ConcatChart:
     """Several county choropleths in one chart, sharing one copy of the map.
 
@@ -307,7 +337,8 @@ def county_maps(values: pd.DataFrame, panels, *, topology, columns: int = 2, wid
     sources = _sources(topology)
     tooltip = list(tooltip)
     frame = _values_frame(values, [p.column for p in panels], tooltip, decimals)
-    charts = [_panel(p, frame, sources, tooltip, width, height) for p in panels]
+    data = _csv_data(frame)
+    charts = [_panel(p, frame, sources, tooltip, width, height, data) for p in panels]
     chart = alt.concat(*charts, columns=columns).resolve_scale(color="independent")
     chart = chart.configure_view(stroke=None)
     if title:
@@ -347,3 +378,116 @@ def prediction_maps(predictions: pd.DataFrame, *, topology, actual: str = "actua
           for p in extra],
     ]
     return county_maps(predictions, panels, topology=topology, **kwargs)
+
+
+def write_topology(dest, topology: dict) -> "Path":
+    """Write the ``counties`` and ``states`` of ``topology``, compactly, to ``dest``.
+
+    The book serves this one file (:data:`STATIC_TOPOLOGY`) and every map of
+    the elections chapter loads it by URL (:data:`TOPOLOGY_URL`) instead of
+    inlining the geometry in each chart. Written at build time from the
+    verified data cache; never committed. Rewrites only when the content
+    changed. Returns the path.
+    """
+    from pathlib import Path
+
+    _check_topology(topology)
+    if isinstance(topology, str):
+        raise TypeError("write_topology needs the TopoJSON dict, not a URL")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(subset_topology(topology, ["counties", "states"]), separators=(",", ":"))
+    if not dest.exists() or dest.read_text() != text:
+        dest.write_text(text)
+    return dest
+
+
+def _decode_arcs(topology: dict) -> list:
+    """Absolute coordinates of every arc (delta-decoded and de-quantized)."""
+    transform = topology.get("transform")
+    arcs = []
+    for arc in topology["arcs"]:
+        a = np.asarray(arc, dtype=float)
+        if transform:
+            a = np.cumsum(a, axis=0) * np.asarray(transform["scale"]) + np.asarray(transform["translate"])
+        arcs.append(a)
+    return arcs
+
+
+def county_centroids(topology: dict, feature: str = "counties") -> pd.DataFrame:
+    """An approximate centre of every shape: the mean of its boundary points.
+
+    Good enough to place a circle on a national map (not an area centroid).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fips``, ``lon``, ``lat``.
+    """
+    _check_topology(topology)
+    if isinstance(topology, str):
+        raise TypeError("county_centroids needs the TopoJSON dict, not a URL")
+    arcs = _decode_arcs(topology)
+    rows = []
+
+    def indices(node, out):
+        if isinstance(node, int):
+            out.append(node if node >= 0 else ~node)
+        else:
+            for item in node:
+                indices(item, out)
+
+    for g in topology["objects"][feature].get("geometries", []):
+        if g.get("id") is None or not g.get("arcs"):
+            continue
+        used: list[int] = []
+        indices(g["arcs"], used)
+        points = np.concatenate([arcs[i] for i in used])
+        lon, lat = points.mean(axis=0)
+        rows.append({"fips": int(g["id"]), "lon": round(float(lon), 3), "lat": round(float(lat), 3)})
+    return pd.DataFrame(rows)
+
+
+def vote_circles(values: pd.DataFrame, *, topology, centroids: pd.DataFrame, size: str = "votes",
+                 color: str = "share", label: str = "Republican two-party share, %",
+                 tooltip=("county",), width: int = 330, height: int = 210, title: str | None = None,
+                 subtitle: str | None = None, max_size: float = 600) -> alt.LayerChart:
+    """Where the voters are: one circle per county, area proportional to ``size``.
+
+    Colours as the share maps (blue–white–red, white at 50 %). Counties are
+    drawn largest first, so small ones stay visible on top.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        ``fips``, ``size`` and ``color`` columns (plus ``tooltip``).
+    topology : dict or str
+        For the state outlines (dict or relative URL).
+    centroids : pandas.DataFrame
+        :func:`county_centroids` of the same map.
+    """
+    _check_topology(topology)
+    tooltip = list(tooltip)
+    frame = _values_frame(values, [size, color], tooltip, 1)
+    if not isinstance(centroids, pd.DataFrame) or not {"fips", "lon", "lat"} <= set(centroids.columns):
+        raise ValueError("centroids must be the frame of county_centroids()")
+    frame = frame.merge(centroids, on="fips", how="inner").sort_values(size, ascending=False)
+    sources = _sources(topology)
+    background = alt.Chart(sources["states"]).mark_geoshape(
+        fill="#f2f2f2", stroke="#999", strokeWidth=0.4).project(type="albersUsa")
+    circles = alt.Chart(_csv_data(frame)).mark_circle(opacity=0.85, stroke="#555", strokeWidth=0.2).encode(
+        longitude="lon:Q", latitude="lat:Q",
+        size=alt.Size(f"{size}:Q", scale=alt.Scale(range=[0, max_size]), legend=None),
+        color=alt.Color(f"{color}:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[0, 100],
+                                                      domainMid=50, clamp=True),
+                        legend=alt.Legend(title=label, orient="bottom", titleLimit=width,
+                                          gradientLength=min(width - 40, 220))),
+        tooltip=[*[alt.Tooltip(f"{c}:N", title=c) for c in tooltip],
+                 alt.Tooltip(f"{color}:Q", title=label, format=".1f"),
+                 alt.Tooltip(f"{size}:Q", title=size, format=",.0f")],
+    ).project(type="albersUsa")
+    chart = alt.layer(background, circles).properties(width=width, height=height)
+    chart = chart.configure_view(stroke=None)
+    if title:
+        chart = chart.properties(title=titled(title, subtitle))
+    return chart
