@@ -24,7 +24,7 @@ def biased_frame(n=1500, seed=0):
 def result():
     task = prepare_task(biased_frame(), target="y", sensitive="group",
                         features=["skill", "proxy", "colour"], name="synthetic")
-    return run_mitigations(task, n_boot=50, grid_size=7, eg_max_iter=10)
+    return run_mitigations(task, n_boot=50, grid_size=7, eg_max_iter=10, with_rates=True)
 
 
 def test_prepare_task_splits_without_overlap():
@@ -56,6 +56,13 @@ def test_mitigation_reduces_known_disparity(result):
         assert result.methods[m].dp_gap.estimate < base.dp_gap.estimate / 2
     for m in ("threshold, equalized odds", "exponentiated gradient, equalized odds"):
         assert result.methods[m].eo_gap.estimate < base.eo_gap.estimate
+
+
+def test_rates_per_group(result):
+    rates = result.methods["unmitigated"].rates
+    assert set(rates["metric"]) == {"selection rate", "false positive rate", "false negative rate"}
+    sel = rates[rates["metric"] == "selection rate"].set_index("group")["rate"]
+    assert sel["b"] > sel["a"]
 
 
 def test_summary_and_curve(result):

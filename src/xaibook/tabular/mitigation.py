@@ -244,7 +244,7 @@ class MethodResult:
     accuracy: Interval
     eo_gap: Interval
     dp_gap: Interval
-    rates: pd.DataFrame = field(repr=False)
+    rates: pd.DataFrame | None = field(repr=False)
     degeneracy: Degeneracy
     accuracy_true: Interval | None = None
     eo_gap_true: Interval | None = None
@@ -278,13 +278,15 @@ def _with_group(Z, s, groups):
 
 def run_mitigations(task: MitigationTask, *, seed: int = 0, n_boot: int = 200,
                     grid_size: int = 15, eg_max_iter: int = 15,
-                    methods=tuple(METHODS)) -> MitigationResult:
+                    methods=tuple(METHODS), with_rates: bool = False) -> MitigationResult:
     """Fit each method of :data:`METHODS` on ``task`` and score it on the test rows.
 
     The base estimator is a logistic regression on the one-hot encoded
     features (fast, and one model family for every method). The
     post-processing thresholds are fitted on the validation rows, everything
     else on the fit rows; the test rows are touched only to score.
+    ``with_rates`` also computes each group's error rates with intervals
+    (:func:`error_rates`) for every method (slower; otherwise ``rates`` is None).
     """
     from fairlearn.postprocessing import ThresholdOptimizer
     from fairlearn.preprocessing import CorrelationRemover
@@ -343,7 +345,8 @@ def run_mitigations(task: MitigationTask, *, seed: int = 0, n_boot: int = 200,
             acc_t = bootstrap(_accuracy, task.true_test, p, n_boot=n_boot, seed=seed)
             eo_t = bootstrap(_eo_gap, task.true_test, p, g, n_boot=n_boot, seed=seed)
         results[method] = MethodResult(method, METHODS[method], p, acc, eo, dp,
-                                       error_rates(y, p, g, n_boot=n_boot, seed=seed),
+                                       error_rates(y, p, g, n_boot=n_boot, seed=seed)
+                                       if with_rates else None,
                                        degeneracy(p, g, y_true=y), acc_t, eo_t)
     wrapped = {m: (lambda X, s, f=predict[m]: np.asarray(
         f(np.asarray(enc.transform(X), dtype=float), np.asarray(s)))) for m in methods}
