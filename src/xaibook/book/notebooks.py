@@ -520,6 +520,35 @@ try:
 except ImportError:
     pass
 
+
+def _quiet_native_logs():
+    """Drop TensorFlow's C++ log lines (written straight to file descriptor 2)."""
+    import re, threading
+
+    noise = re.compile(rb"^(WARNING: All log messages before absl|[IWEF]\d{{4}} \d\d:\d\d:\d\d|"
+                       rb"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] |"
+                       rb"To enable the following instructions|This TensorFlow binary)")
+    if getattr(sys, "_xaibook_quiet", False):
+        return
+    sys._xaibook_quiet = True
+    read, write = os.pipe()
+    shown = os.dup(2)
+    os.dup2(write, 2)
+
+    def forward():
+        with os.fdopen(read, "rb", buffering=0) as pipe:
+            for line in iter(pipe.readline, b""):
+                if not noise.match(line):
+                    os.write(shown, line)
+
+    threading.Thread(target=forward, daemon=True).start()
+
+
+try:
+    _quiet_native_logs()
+except OSError:
+    pass
+
 # The book's build shows values computed in hidden cells in its text (myst-nb's
 # `glue`); in this notebook the text already holds them, so `glue` only keeps
 # the value (and shows it when asked to) and `show_glued` draws a figure again.
