@@ -29,9 +29,11 @@ data: setup  ## fetch and verify every dataset (cache: ~/.cache/xaibook)
 book: data  ## execute the chapters and build the HTML site in _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/xaibook notebooks --site _build/html
+	$(BIN)/xaibook slides talk --out _build/html/_slides  # the talk decks the intro links to
 
-slides: setup  ## offline reveal.js decks of every chapter in _build/slides (after make book)
+slides: setup  ## the talk (es, en) and every chapter as offline reveal.js decks in _build/slides (after make book)
 	$(BIN)/xaibook slides
+	if [ -d _build/html ]; then rm -rf _build/html/slides && cp -r _build/slides _build/html/slides; fi
 
 check-site:  ## browser test of the built site, network off (after make book)
 	scripts/check_site.sh _build/html -- --strict

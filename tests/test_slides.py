@@ -176,7 +176,15 @@ def executed_demo():
         code("for i in range(6): show(i)", [display({"image/png": PNG_1PX, "text/plain": "img"})] * 6),
         code("secret()", [stream("shown\n")], tags=["hide-input"]),
         code("hidden_output()", [stream("not shown\n")], tags=["remove-output"]),
+        nbformat.v4.new_markdown_cell("Speaker only: say the number twice.",
+                                      metadata={"slideshow": {"slide_type": "notes"}}),
+        nbformat.v4.new_markdown_cell("Backup material nobody sees.",
+                                      metadata={"slideshow": {"slide_type": "skip"}}),
         nbformat.v4.new_markdown_cell("## Takeaways\n\n- one\n- two"),
+        nbformat.v4.new_markdown_cell("- three, one click later",
+                                      metadata={"slideshow": {"slide_type": "fragment"}}),
+        code("slider", [display({"text/html": '<label>threshold <input type="range" id="demo-slider" '
+                                              'min="0" max="10" value="5"></label>', "text/plain": "slider"})]),
     ]
     return nb
 
@@ -234,7 +242,8 @@ def test_bare_vega_lite_outputs_get_the_book_chart_placeholder():
 def test_every_cell_has_a_slide_type_and_the_deck_starts_with_a_slide():
     nb = sl.slide_notebook(executed_demo(), GLUE, budget=5)
     assert nb.cells[0].metadata["slideshow"]["slide_type"] == "slide"
-    assert all(c.metadata["slideshow"]["slide_type"] in {"slide", "subslide", "-"} for c in nb.cells)
+    assert all(c.metadata["slideshow"]["slide_type"] in {"slide", "subslide", "-", "notes", "fragment"}
+               for c in nb.cells)
     nbformat.validate(nb)
 
 
@@ -317,6 +326,179 @@ def test_cli_builds_a_deck(tmp_path, monkeypatch, capsys):
     root = make_demo_book(tmp_path)
     monkeypatch.chdir(root)
     assert cli_main(["slides", "--hide-code", "--out", str(tmp_path / "out")]) == 0
-    deck = tmp_path / "out" / "demo.slides.html"
+    deck = tmp_path / "out" / "demo.hide-code.slides.html"  # its own file, never the normal deck
+    assert not (tmp_path / "out" / "demo.slides.html").exists()
     assert str(deck) in capsys.readouterr().out
     assert "print(&#39;hello&#39;)" not in deck.read_text() and "hello" in deck.read_text()
+
+
+# --- slide types, room fixes, words budget -------------------------------------------------
+
+
+def test_notes_skip_and_fragment_are_honoured():
+    nb = sl.slide_notebook(executed_demo(), GLUE)
+    kinds = {c.source.split("\n")[0]: c.metadata["slideshow"]["slide_type"] for c in nb.cells}
+    assert kinds["Speaker only: say the number twice."] == "notes"
+    assert kinds["- three, one click later"] == "fragment"
+    assert "Backup material" not in json.dumps(nb)
+
+
+def test_notes_are_not_on_the_audience_slide(demo_deck):
+    html = demo_deck.read_text()
+    notes = re.search(r'<aside class="notes">(.*?)</aside>', html, re.S)
+    assert notes and "say the number twice" in notes.group(1)
+    assert 'class="fragment"' in html
+    assert "Backup material" not in html
+
+
+def test_deck_is_built_for_a_room(demo_deck):
+    html = demo_deck.read_text()
+    assert "navigationMode: 'linear'" in html
+    assert "--xb-font: 28px" in html
+    assert "stopImmediatePropagation" in html  # widgets do not keep the presenter's keys
+
+
+def test_charts_are_re_laid_out_for_the_slide():
+    from xaibook.book.room import room_chart
+
+    spec = {"hconcat": [{"mark": "bar", "width": 200, "height": 150,
+                         "encoding": {"x": {"field": "a", "axis": {"labelFontSize": 9, "title": "Share"}}}},
+                        {"mark": "bar", "width": 200, "height": 150}],
+            "title": {"text": "Rates", "fontSize": 11}}
+    out = room_chart(spec, width=900, height=400, font=18, labels={"Share": "Proporción", "Rates": "Tasas"})
+    assert out["hconcat"][0]["width"] > 400 and out["hconcat"][0]["height"] > 150
+    assert out["hconcat"][0]["encoding"]["x"]["axis"]["labelFontSize"] == 18
+    assert out["hconcat"][0]["encoding"]["x"]["axis"]["title"] == "Proporción"
+    assert out["title"] == {"text": "Tasas", "fontSize": 18}
+    assert out["config"]["axis"]["labelFontSize"] >= 18 and out["config"]["legend"]["labelFontSize"] >= 18
+    assert spec["hconcat"][0]["width"] == 200  # the chapter's own spec is untouched
+
+
+def test_numbers_are_written_the_spanish_way():
+    from xaibook.book.room import format_value, localize
+
+    assert localize("23.9%", "es") == "23,9\u00a0%"
+    assert localize("48,842 rows, 1,000 and 0.905", "es") == "48\u202f842 rows, 1000 and 0,905"
+    assert localize("-0.33 and +1.32", "es") == "-0,33 and +1,32"
+    assert localize("23.9%", "en") == "23.9%"
+    assert format_value("0.23912", ".1%", "es") == "23,9\u00a0%"
+    assert format_value("0.23912", ".1%", "en") == "23.9%"
+
+
+def test_words_per_slide_budget_warns(capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Short\n\nfew words", metadata={"slideshow": {"slide_type": "slide"}}),
+                nbformat.v4.new_markdown_cell("## Long\n\n" + "word " * 60, metadata={"slideshow": {"slide_type": "slide"}}),
+                nbformat.v4.new_markdown_cell("many " * 100, metadata={"slideshow": {"slide_type": "notes"}})]
+    assert [n for _, n in sl.slide_words(nb)] == [3, 61]
+    warnings = sl.warn_words(nb, 45, "demo")
+    assert len(warnings) == 1 and "slide 2 (Long) shows 61 words" in warnings[0]
+    assert "over the budget of 45" in capsys.readouterr().err
+
+
+def test_executed_notebooks_can_come_from_a_folder(tmp_path):
+    root = make_demo_book(tmp_path)
+    chapter = resolve_chapters(["demo"], root)[0]
+    other = tmp_path / "nbs" / "book"
+    other.mkdir(parents=True)
+    nb = executed_demo()
+    nb.cells[1].source = "# From the folder"
+    nbformat.write(nb, other / "demo.ipynb")
+    got, _ = sl.executed_notebook(chapter, notebooks=tmp_path / "nbs")
+    assert got.cells[1].source == "# From the folder"
+    assert sl.executed_path(chapter, notebooks=tmp_path / "elsewhere") == chapter.executed()
+
+
+# --- the talk ------------------------------------------------------------------------------
+
+TALK = """\
+title: {es: "Charla", en: "Talk"}
+labels: {es: {"A chart": "Un gráfico"}}
+slides:
+  - kind: title
+    title: {es: "Título", en: "Title"}
+    subtitle: {es: "Sub", en: "Sub"}
+    notes: {es: "Nota inicial", en: "Opening note"}
+  - title: {es: "Cifras", en: "Numbers"}
+    big: "{demo.share:.1%}"
+    text: {es: "Filas: {demo.rows}", en: "Rows: {demo.rows}"}
+    points: {es: ["uno", "dos"], en: ["one", "two"]}
+    chart: {chapter: demo, title: "a chart"}
+    section: {chapter: demo, heading: "First section"}
+  - title: {es: "Reserva", en: "Backup"}
+    skip: true
+"""
+
+
+def make_talk_book(tmp_path: Path, talk: str = TALK) -> Path:
+    root = make_demo_book(tmp_path)
+    glue = {"rows": GLUE["rows"], "share": GLUE["share"]}
+    executed = root / "_build" / "jupyter_execute" / "book" / "demo.ipynb"
+    executed.with_suffix(".glue.json").write_text(json.dumps(glue))
+    (root / "talk").mkdir()
+    (root / "talk" / "talk.yml").write_text(talk)
+    return root
+
+
+def test_talk_pulls_numbers_charts_and_notes_in_both_languages(tmp_path):
+    from xaibook.book.talk import Pull, load_talk, talk_notebook
+
+    root = make_talk_book(tmp_path)
+    talk = load_talk(root / "talk" / "talk.yml")
+    pull = Pull(root)
+    es, en = talk_notebook(talk, "es", pull), talk_notebook(talk, "en", pull)
+    text_es, text_en = json.dumps(es, ensure_ascii=False), json.dumps(en, ensure_ascii=False)
+    assert "23,9\u00a0%" in text_es and "23.9%" in text_en
+    assert "Filas: 48\u202f842" in text_es and "Rows: 48,842" in text_en
+    assert "Un gráfico" in text_es and "A chart" in text_en
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in en.cells]
+    assert kinds.count("slide") == 2 and kinds.count("fragment") == 2 and "skip" in kinds
+    notes = [c.source for c in en.cells if c.metadata["slideshow"]["slide_type"] == "notes"]
+    assert notes[0] == "Opening note"
+    assert notes[1].startswith("Some words")  # the pulled section's book prose
+
+
+def test_talk_names_a_missing_glue_key_and_its_chapter(tmp_path):
+    from xaibook.book.talk import Pull, TalkError, load_talk, talk_notebook
+
+    root = make_talk_book(tmp_path, TALK.replace("{demo.rows}", "{demo.renamed_rows}"))
+    with pytest.raises(TalkError, match=r"slide 2: glue key 'renamed_rows' not found in chapter 'demo'"):
+        talk_notebook(load_talk(root / "talk" / "talk.yml"), "en", Pull(root))
+    (tmp_path / "b").mkdir()
+    root2 = make_talk_book(tmp_path / "b", TALK.replace('title: "a chart"', 'title: "no such chart"'))
+    with pytest.raises(TalkError, match="no chart titled like 'no such chart' in chapter 'demo'"):
+        talk_notebook(load_talk(root2 / "talk" / "talk.yml"), "en", Pull(root2))
+
+
+def test_talk_source_needs_both_languages(tmp_path):
+    from xaibook.book.talk import TalkError, load_talk
+
+    path = tmp_path / "talk.yml"
+    path.write_text('slides:\n  - title: {es: "Solo español"}\n')
+    with pytest.raises(TalkError, match="slide 1 \\(title\\) has no text for en"):
+        load_talk(path)
+
+
+def test_cli_builds_the_talk_in_both_languages(tmp_path, monkeypatch, capsys):
+    root = make_talk_book(tmp_path)
+    monkeypatch.chdir(root)
+    assert cli_main(["slides", "talk", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    for lang in ("es", "en"):
+        deck = tmp_path / "out" / f"talk.{lang}.slides.html"
+        assert str(deck) in out and sl.check_offline(deck) == []
+        assert f'<html lang="{lang}">' in deck.read_text()
+
+
+def test_the_shipped_talk_is_well_formed():
+    from xaibook.book.talk import _PLACEHOLDER, load_talk
+
+    talk = load_talk(ROOT / "talk" / "talk.yml")
+    slides = [s for s in talk["slides"] if not s.get("skip")]
+    assert 20 <= len(slides) <= 30
+    assert slides[0]["kind"] == "title" and slides[-1]["kind"] == "closing"
+    chapters = {c.name for c in resolve_chapters([], ROOT)}
+    source = "\n".join(line for line in (ROOT / "talk" / "talk.yml").read_text().splitlines()
+                       if not line.lstrip().startswith("#"))
+    refs = {m.group("chapter") for m in _PLACEHOLDER.finditer(source)}
+    assert refs <= chapters, refs - chapters

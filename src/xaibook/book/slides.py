@@ -39,15 +39,14 @@ import html
 import json
 import math
 import mimetypes
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+from xaibook.book.browser import find_chromium
 from xaibook.book.notebooks import Chapter, book_root, resolve_chapters
 
 __all__ = [
@@ -62,6 +61,9 @@ __all__ = [
     "check_offline",
     "find_chromium",
     "print_pdf",
+    "write_deck",
+    "deck_name",
+    "slide_words",
 ]
 
 ASSETS = "_assets"
@@ -207,17 +209,31 @@ def _glue_from_outputs(nb) -> dict[str, dict]:
     return glue
 
 
-def executed_notebook(chapter: Chapter, *, build_dir: Path | None = None, timeout: int = 1800):
+def executed_path(chapter: Chapter, *, build_dir: Path | None = None,
+                  notebooks: Path | None = None) -> Path:
+    """Where the chapter's executed notebook is: ``notebooks/<docname>.ipynb`` or
+    ``notebooks/<name>.ipynb`` when ``notebooks`` is given (e.g. written by
+    ``scripts/run_chapter.py --keep``), else the book build's."""
+    if notebooks is not None:
+        for candidate in (Path(notebooks) / f"{chapter.docname}.ipynb", Path(notebooks) / f"{chapter.name}.ipynb"):
+            if candidate.is_file():
+                return candidate
+    return chapter.executed(build_dir)
+
+
+def executed_notebook(chapter: Chapter, *, build_dir: Path | None = None, timeout: int = 1800,
+                      notebooks: Path | None = None):
     """``(notebook, glue)``: the chapter as executed by the book build.
 
-    When the build has not run yet, the chapter is executed here with nbclient
+    ``notebooks``: a folder of executed notebooks to read first (see
+    :func:`executed_path`). When the build has not run yet, the chapter is executed here with nbclient
     (in its own folder, as the build does). ``glue`` maps glued names to
     their outputs (``{"data": {mimetype: value}, ...}``).
     """
     import jupytext
     import nbformat
 
-    path = chapter.executed(build_dir)
+    path = executed_path(chapter, build_dir=build_dir, notebooks=notebooks)
     if path.is_file():
         nb = nbformat.read(path, as_version=4)
         glue = _glue_from_outputs(nb)
@@ -576,27 +592,46 @@ def _visible_outputs(outputs) -> list:
     return kept
 
 
-def _charts_as_html(output) -> None:
-    """A bare Vega-Lite bundle (no HTML) gets the book's chart placeholder."""
+def _charts_as_html(output, *, room: dict | None = None) -> None:
+    """Vega-Lite outputs get the book's chart placeholder, re-laid out for a slide.
+
+    ``room``: keyword arguments of :func:`xaibook.book.room.room_chart` plus
+    ``embed`` (Vega-Embed options, e.g. a ``formatLocale``); ``None`` keeps
+    the book's layout.
+    """
     data = output.get("data", {})
     spec_key = next((k for k in data if re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k)), None)
-    if spec_key is None or "text/html" in data:
+    if spec_key is None or ("text/html" in data and room is None):
         return
-    try:
-        from xaibook.book.altair_setup import chart_html
-    except ImportError:  # pragma: no cover - altair_setup is part of the book
-        return
-    data["text/html"] = chart_html(data[spec_key])
+    from xaibook.book.altair_setup import chart_html
+    from xaibook.book.room import room_chart
+
+    spec = data[spec_key]
+    if room is not None:
+        room = dict(room)
+        embed = room.pop("embed", None)
+        data["text/html"] = chart_html(room_chart(spec, **room), embed)
+    else:
+        data["text/html"] = chart_html(spec)
+
+
+def _own_type(cell) -> str:
+    """The slide type an author gave the cell (Jupyter/RISE ``slideshow`` metadata)."""
+    return str((cell.metadata.get("slideshow") or {}).get("slide_type") or "-")
 
 
 def slide_notebook(nb, glue: dict | None = None, *, hide_code: bool = False,
-                   base_dir: Path | None = None, budget: float = DEFAULT_BUDGET):
+                   base_dir: Path | None = None, budget: float = DEFAULT_BUDGET,
+                   room: dict | None = None):
     """A copy of an executed chapter notebook, laid out as slides.
 
     Sets ``metadata.slideshow.slide_type`` on every cell ("slide" at ``#``/``##``
     headings, "subslide" at deeper headings and where a slide is full, "-"
     otherwise) and ``metadata.transient.remove_source`` on code whose input is
-    hidden.
+    hidden. Slide types an author set are honoured as Jupyter/RISE do:
+    ``skip`` cells are left out, ``notes`` cells become speaker notes (not on
+    the slide) and ``fragment`` cells appear one step at a time. ``room``:
+    charts re-laid out for the slide (see :func:`_charts_as_html`).
     """
     import copy
 
@@ -608,17 +643,26 @@ def slide_notebook(nb, glue: dict | None = None, *, hide_code: bool = False,
         tags = set(cell.metadata.get("tags", []))
         if "remove-cell" in tags or cell.cell_type == "raw":
             continue
+        own = _own_type(cell)
+        if own == "skip":
+            continue
         if cell.cell_type == "markdown":
-            for piece in _split_at_headings(myst_to_markdown(cell.source, glue, base_dir)):
-                cells.append(nbformat.v4.new_markdown_cell(piece))
+            text = myst_to_markdown(cell.source, glue, base_dir)
+            if own == "notes":
+                cells.append(nbformat.v4.new_markdown_cell(text, metadata={"xaibook_own": "notes"}))
+                continue
+            for i, piece in enumerate(_split_at_headings(text)):
+                cells.append(nbformat.v4.new_markdown_cell(
+                    piece, metadata={"xaibook_own": own if i == 0 else "-"}))
             continue
         if cell.cell_type != "code":
             continue
         outputs = [] if "remove-output" in tags else _visible_outputs(cell.get("outputs", []))
         for output in outputs:
-            _charts_as_html(output)
+            _charts_as_html(output, room=room)
         cell.outputs = outputs
         cell.metadata = {"tags": sorted(tags)} if tags else {}
+        cell.metadata["xaibook_own"] = own
         if hide_code or tags & {"remove-input", "hide-input", "hide-cell"}:
             cell.metadata["transient"] = {"remove_source": True}
             if not outputs:
@@ -630,6 +674,7 @@ def slide_notebook(nb, glue: dict | None = None, *, hide_code: bool = False,
     out.cells = _layout(cells, hide_code, budget)
     for i, cell in enumerate(out.cells):
         cell["id"] = f"slide-cell-{i}"
+        cell.metadata.pop("xaibook_own", None)
     return out
 
 
@@ -656,6 +701,11 @@ def _layout(cells, hide_code: bool, budget: float) -> list:
         return "-"
 
     for cell in cells:
+        own = cell.metadata.get("xaibook_own", "-")
+        if own == "notes":
+            if slides:
+                start(cell, "notes")
+            continue
         if cell.cell_type == "markdown":
             heading = _HEADING.match(cell.source.split("\n", 1)[0])
             cost = _markdown_cost(cell.source)
@@ -669,6 +719,8 @@ def _layout(cells, hide_code: bool, budget: float) -> list:
                 kind = continuation()
             else:
                 kind = "-"
+            if kind == "-" and own == "fragment":
+                kind = "fragment"
             start(cell, kind)
             state["used"] += cost
             continue
@@ -683,6 +735,8 @@ def _layout(cells, hide_code: bool, budget: float) -> list:
             kind = continuation()
         else:
             kind = "-"
+        if kind == "-" and own == "fragment":
+            kind = "fragment"
         cell.outputs = []
         start(cell, kind)
         state["used"] += source_cost
@@ -703,35 +757,52 @@ def _layout(cells, hide_code: bool, budget: float) -> list:
 
 _CSS = """
 :root {
-  --jp-content-font-size1: 24px; --jp-ui-font-size1: 20px; --jp-code-font-size: 18px;
-  --jp-cell-prompt-width: 0px;
+  --jp-content-font-size1: var(--xb-font); --jp-ui-font-size1: calc(0.85 * var(--xb-font));
+  --jp-code-font-size: calc(0.75 * var(--xb-font)); --jp-cell-prompt-width: 0px;
 }
-.reveal { font-size: 24px; }
+.reveal { font-size: var(--xb-font); }
+/* The theme's background, light or dark (JupyterLab's body style would paint it white). */
+html body.reveal-viewport, html body.jp-Notebook { background: var(--r-background-color) !important; }
 .reveal .slides { text-align: left; }
 .reveal .slides section { line-height: 1.3; }
 html:not(.print-pdf) .reveal .slides section:not(.stack) {
-  height: 100%; overflow-y: auto; overflow-x: hidden; box-sizing: border-box;
+  height: 100%; overflow: hidden; box-sizing: border-box;
 }
-.reveal .jp-RenderedHTMLCommon h1 { font-size: 1.9em; } .reveal .jp-RenderedHTMLCommon h2 { font-size: 1.5em; }
-.reveal .jp-RenderedHTMLCommon h3 { font-size: 1.2em; }
+.reveal .xaibook-fit { transform-origin: top left; }
+/* Text takes the theme's colours, light or dark (JupyterLab's light theme would paint it dark). */
+.reveal .jp-RenderedHTMLCommon, .reveal .jp-RenderedHTMLCommon p, .reveal .jp-RenderedHTMLCommon li,
+.reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th, .reveal .jp-OutputArea-output pre {
+  color: var(--r-main-color); }
+.reveal .jp-RenderedHTMLCommon :is(h1, h2, h3, h4, h5) { color: var(--r-heading-color); }
+.reveal .jp-RenderedHTMLCommon a { color: var(--r-link-color); }
+.reveal .jp-RenderedHTMLCommon h1 { font-size: 1.7em; } .reveal .jp-RenderedHTMLCommon h2 { font-size: 1.35em; }
+.reveal .jp-RenderedHTMLCommon h3 { font-size: 1.15em; }
 .reveal h1, .reveal h2, .reveal h3, .reveal h4 { text-transform: none; text-align: left; margin: 0.2em 0 0.5em; }
 .reveal a.anchor-link { display: none; }
-.reveal table { font-size: 18px; margin: 0.2em 0; }
-.reveal table th, .reveal table td { padding: 0.15em 0.5em; border-bottom: 1px solid #ddd; }
-.reveal pre { font-size: 18px; box-shadow: none; margin: 0.2em 0; width: auto; }
-.reveal .jp-OutputArea-output pre { max-height: 14em; overflow: auto; }
-.reveal section img, .reveal section svg { max-height: 480px; max-width: 100%; }
+.reveal table { font-size: 0.8em; margin: 0.2em 0; }
+.reveal .jp-RenderedHTMLCommon tbody tr, .reveal .jp-RenderedHTMLCommon tbody tr:nth-child(odd) { background: transparent; }
+.reveal table th, .reveal table td { padding: 0.15em 0.5em; border-bottom: 1px solid #999; }
+.reveal pre { font-size: 0.75em; box-shadow: none; margin: 0.2em 0; width: auto; }
+.reveal .jp-OutputArea-output pre { max-height: none; overflow: visible; }
+.reveal section img, .reveal section svg { max-height: 560px; max-width: 100%; }
 .reveal .jp-Cell { padding: 0; margin-bottom: 0.3em; }
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
-.xaibook-continued { color: #777; font-style: italic; font-size: 18px !important; margin: 0 0 0.4em; }
+.xaibook-continued { color: #888; font-style: italic; font-size: 0.7em !important; margin: 0 0 0.4em; }
 .xaibook-admonition { border-left: 0.3em solid #4e79a7; background: #f3f6fa; padding: 0.3em 0.8em; margin: 0.4em 0; }
+.reveal .xaibook-admonition, .reveal .xaibook-admonition p, .reveal .xaibook-admonition li { color: #222; }
 .xaibook-admonition.warning, .xaibook-admonition.caution, .xaibook-admonition.danger,
 .xaibook-admonition.error, .xaibook-admonition.attention { border-color: #e15759; background: #fdf2f2; }
 .xaibook-admonition.tip, .xaibook-admonition.hint, .xaibook-admonition.important { border-color: #59a14f; background: #f2f8f1; }
 .xaibook-admonition-title { font-weight: bold; margin: 0.2em 0; }
-.xaibook-caption { font-size: 0.8em; color: #555; }
-.xaibook-chart { background: #fff; }
+.reveal .xaibook-caption, .reveal .xaibook-caption p { font-size: 0.75em; color: var(--r-main-color); opacity: 0.8; }
+.xaibook-chart { background: #fff; color: #222; display: inline-block; padding: 4px; border-radius: 4px; }
 .xaibook-chart .xaibook-chart-fallback { color: #555; font-style: italic; }
+.xaibook-figure { text-align: center; }
+.xaibook-figure img { max-height: 520px; }
+.xaibook-title-slide { margin-top: 18%; }
+.xaibook-title-slide h1 { font-size: 1.9em !important; }
+.xaibook-title-slide .xaibook-subtitle { font-size: 1.05em; opacity: 0.85; }
+.xaibook-big { font-size: 1.6em; font-weight: bold; color: var(--r-heading-color); margin: 0.3em 0; }
 """
 
 _TEMPLATE = r"""
@@ -739,7 +810,7 @@ _TEMPLATE = r"""
 {%- set x = resources.xaibook -%}
 {%- block header -%}
 <!DOCTYPE html>
-<html lang="{{ resources.language_code }}">
+<html lang="{{ x.lang }}">
 <head>
 <meta charset="utf-8" />
 <meta name="viewport" content="width=device-width, initial-scale=1.0" />
@@ -756,6 +827,7 @@ _TEMPLATE = r"""
 {{ resources.include_css("static/index.css") }}
 {{ resources.include_css("static/theme-light.css") }}
 <style type="text/css">
+:root { --xb-font: {{ x.font_px }}px; }
 {{ x.css }}
 </style>
 {%- if x.mathjax %}
@@ -790,10 +862,12 @@ window.MathJax = {
 <script src="{{ x.assets }}/reveal/dist/reveal.js"></script>
 <script src="{{ x.assets }}/reveal/plugin/notes/notes.js"></script>
 <script>
+{{ x.room_js }}
 Reveal.initialize({
   hash: true, controls: true, progress: true, center: false,
+  navigationMode: 'linear',
   slideNumber: 'c/t', transition: 'none', backgroundTransition: 'none',
-  width: {{ x.width }}, height: {{ x.height }}, margin: 0.04,
+  width: {{ x.width }}, height: {{ x.height }}, margin: 0.02,
   pdfMaxPagesPerSlide: 1, pdfSeparateFragments: false,
   plugins: [RevealNotes]
 });
@@ -805,6 +879,91 @@ Reveal.initialize({
 </html>
 {%- endblock footer -%}
 """
+
+#: Base font size of the chapter decks and the talk (px on a 1280 x 800 slide), before --font-scale.
+CHAPTER_FONT_PX = 28
+TALK_FONT_PX = 34
+#: Words a slide may show before the build warns (chapter decks / the talk).
+CHAPTER_WORDS = 120
+TALK_WORDS = 45
+
+
+def chart_room(lang: str = "en", font_scale: float = 1.0, labels: dict | None = None) -> dict:
+    """``room`` settings for :func:`slide_notebook`: wide charts, labels >= 18 px."""
+    from xaibook.book.room import SPANISH_LOCALE
+
+    room = {"width": 960, "height": 420, "font": round(18 * max(font_scale, 1.0)), "labels": labels or {}}
+    if lang == "es":
+        room["embed"] = {"formatLocale": SPANISH_LOCALE}
+    return room
+
+
+def slide_words(nb) -> list[tuple[str, int]]:
+    """``(title, words)`` per slide (sub-slides too) of a slide notebook; notes not counted."""
+    counts: list[list] = []
+    for cell in nb.cells:
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind in ("notes", "skip"):
+            continue
+        if kind in ("slide", "subslide") or not counts:
+            counts.append(["", 0])
+        if cell.cell_type != "markdown":
+            continue
+        text = re.sub(r"<svg.*?</svg>|<script.*?</script>|<[^>]+>|\$[^$]*\$", " ", cell.source, flags=re.S)
+        text = re.sub(r"data:[^\s\"')]+", " ", text)
+        heading = _HEADING.match(text.strip().split("\n", 1)[0]) if text.strip() else None
+        if heading and not counts[-1][0]:
+            counts[-1][0] = heading.group(2)
+        counts[-1][1] += len(re.findall(r"[^\W_]+(?:['’.,-][^\W_]+)*", text))
+    return [(t, n) for t, n in counts]
+
+
+def warn_words(nb, budget: int, name: str) -> list[str]:
+    """Warn (stderr) about slides over the words-per-slide budget; returns the warnings."""
+    warnings = [f"warning: {name}: slide {i} ({title or 'untitled'}) shows {n} words, over the budget of {budget}"
+                for i, (title, n) in enumerate(slide_words(nb), 1) if n > budget]
+    for line in warnings:
+        print(line, file=sys.stderr)
+    return warnings
+
+
+def write_deck(slides, target: Path, *, title: str, root: Path, theme: str = DEFAULT_THEME,
+               hide_code: bool = False, lang: str = "en", font_px: float = CHAPTER_FONT_PX,
+               name: str | None = None, base_dir: Path | None = None) -> Path:
+    """Write a slide notebook as an offline reveal.js deck (assets in ``target.parent/_assets``)."""
+    from jinja2 import DictLoader
+    from nbconvert import SlidesExporter
+    from traitlets.config import Config
+
+    from xaibook.book.room import ROOM_JS
+
+    out = target.parent
+    out.mkdir(parents=True, exist_ok=True)
+    found = install_assets(out, root, theme)
+    config = Config()
+    config.SlidesExporter.exclude_input_prompt = True
+    config.SlidesExporter.exclude_output_prompt = True
+    config.SlidesExporter.exclude_input = hide_code
+    config.SlidesExporter.reveal_url_prefix = f"{ASSETS}/reveal"
+    exporter = SlidesExporter(config=config, template_file="xaibook_slides.html.j2",
+                              extra_loaders=[DictLoader({"xaibook_slides.html.j2": _TEMPLATE})])
+    resources = {
+        "metadata": {"name": name or target.name, "path": str(base_dir or root)},
+        "xaibook": {
+            "assets": ASSETS, "theme": theme, "css": _CSS, "title": title, "lang": lang,
+            "mathjax": found["mathjax"], "charts": found["charts"], "width": WIDTH, "height": HEIGHT,
+            "reveal_version": reveal_version(), "font_px": f"{font_px:g}", "room_js": ROOM_JS,
+        },
+    }
+    body, _ = exporter.from_notebook_node(slides, resources=resources)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def deck_name(name: str, *, hide_code: bool = False, lang: str | None = None) -> str:
+    """File name of a deck: ``<name>[.<lang>][.hide-code].slides.html``."""
+    parts = [name] + ([lang] if lang else []) + (["hide-code"] if hide_code else [])
+    return ".".join(parts) + ".slides.html"
 
 
 def _title(nb, fallback: str) -> str:
@@ -819,40 +978,26 @@ def _title(nb, fallback: str) -> str:
 
 def export_deck(chapter: Chapter, out: Path, *, hide_code: bool = False, theme: str = DEFAULT_THEME,
                 budget: float = DEFAULT_BUDGET, build_dir: Path | None = None,
-                libs_root: Path | None = None) -> Path:
-    """Write ``out/<chapter>.slides.html`` (and the shared ``out/_assets``).
+                libs_root: Path | None = None, notebooks: Path | None = None,
+                font_scale: float = 1.0, words: int = CHAPTER_WORDS) -> Path:
+    """Write ``out/<chapter>.slides.html`` (``<chapter>.hide-code.slides.html`` with
+    ``hide_code``) and the shared ``out/_assets``.
 
     ``libs_root`` is the book whose MathJax/Vega copies are used (default: the
-    chapter's own book).
+    chapter's own book); ``notebooks`` a folder of executed notebooks to use
+    first; ``font_scale`` multiplies every font (text and chart labels).
     """
-    from jinja2 import DictLoader
-    from nbconvert import SlidesExporter
-    from traitlets.config import Config
-
-    out.mkdir(parents=True, exist_ok=True)
-    found = install_assets(out, libs_root or chapter.root, theme)
-    nb, glue = executed_notebook(chapter, build_dir=build_dir)
-    slides = slide_notebook(nb, glue, hide_code=hide_code, base_dir=chapter.source.parent, budget=budget)
-
-    config = Config()
-    config.SlidesExporter.exclude_input_prompt = True
-    config.SlidesExporter.exclude_output_prompt = True
-    config.SlidesExporter.exclude_input = hide_code
-    config.SlidesExporter.reveal_url_prefix = f"{ASSETS}/reveal"
-    exporter = SlidesExporter(config=config, template_file="xaibook_slides.html.j2",
-                              extra_loaders=[DictLoader({"xaibook_slides.html.j2": _TEMPLATE})])
-    resources = {
-        "metadata": {"name": chapter.name, "path": str(chapter.source.parent)},
-        "xaibook": {
-            "assets": ASSETS, "theme": theme, "css": _CSS, "title": _title(slides, chapter.name),
-            "mathjax": found["mathjax"], "charts": found["charts"], "width": WIDTH, "height": HEIGHT,
-            "reveal_version": reveal_version(),
-        },
-    }
-    body, _ = exporter.from_notebook_node(slides, resources=resources)
-    target = out / f"{chapter.name}.slides.html"
-    target.write_text(body, encoding="utf-8")
-    return target
+    if font_scale <= 0:
+        raise ValueError(f"font scale must be positive, got {font_scale}")
+    nb, glue = executed_notebook(chapter, build_dir=build_dir, notebooks=notebooks)
+    slides = slide_notebook(nb, glue, hide_code=hide_code, base_dir=chapter.source.parent,
+                            budget=budget / max(font_scale, 0.5) * (24 / CHAPTER_FONT_PX) * 1.15,
+                            room=chart_room("en", font_scale))
+    warn_words(slides, words, chapter.name)
+    target = Path(out) / deck_name(chapter.name, hide_code=hide_code)
+    return write_deck(slides, target, title=_title(slides, chapter.name), root=libs_root or chapter.root,
+                      theme=theme, hide_code=hide_code, lang="en", font_px=CHAPTER_FONT_PX * font_scale,
+                      name=chapter.name, base_dir=chapter.source.parent)
 
 
 # --- checks and PDF --------------------------------------------------------------------------
@@ -920,259 +1065,11 @@ def check_offline(deck: Path) -> list[str]:
     return problems
 
 
-def find_chromium() -> str | None:
-    """Headless Chromium/Chrome: ``$XAIBOOK_CHROMIUM`` or the first on ``PATH``."""
-    env = os.environ.get("XAIBOOK_CHROMIUM")
-    if env:
-        return env
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+def print_pdf(deck: Path, pdf: Path | None = None, **kwargs) -> Path:
+    """Print a deck to PDF (see :func:`xaibook.book.room.print_pdf`)."""
+    from xaibook.book.room import print_pdf as _print
 
-
-def chromium_args() -> list[str]:
-    """Flags for headless Chromium in CI (root, containers, no GPU, no network)."""
-    args = ["--headless=new", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-            "--disable-extensions", "--disable-background-networking", "--disable-sync",
-            "--disable-component-update", "--disable-dev-shm-usage", "--hide-scrollbars",
-            "--mute-audio", "--allow-file-access-from-files", "--disable-features=Translate,MediaRouter",
-            # Even where the network namespace below is not available: no proxy resolution,
-            # and every host name resolves to nothing.
-            "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--no-sandbox")
-    return args
-
-
-_NO_NETWORK: bool | None = None
-
-
-def no_network_prefix() -> list[str]:
-    """``["unshare", "--net", "--"]`` when this process may create a network namespace.
-
-    A program started under it has no network interface at all (not even
-    loopback): the truest "network off". Empty list when not permitted.
-    """
-    global _NO_NETWORK
-    if _NO_NETWORK is None:
-        unshare = shutil.which("unshare")
-        _NO_NETWORK = bool(unshare) and subprocess.run(
-            [unshare, "--net", "--", "true"], capture_output=True).returncode == 0
-    return ["unshare", "--net", "--"] if _NO_NETWORK else []
-
-
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (no port, no driver).
-
-    ``offline=True`` (the default) starts it in a network namespace without
-    interfaces when possible (see :func:`no_network_prefix`) and also turns
-    on DevTools' offline emulation. ``requests`` records every URL the pages
-    asked for, ``failed`` those that failed to load, ``console`` console
-    messages and uncaught exceptions.
-    """
-
-    def __init__(self, executable: str | None = None, *, offline: bool = True,
-                 width: int = WIDTH, height: int = HEIGHT, timeout: float = 60):
-        import fcntl
-
-        self.executable = executable or find_chromium()
-        if not self.executable:
-            raise RuntimeError("no Chromium found (apt-get install chromium, or set XAIBOOK_CHROMIUM)")
-        self.offline, self.timeout = offline, timeout
-        self.isolated = bool(offline and no_network_prefix())
-        self.requests: list[str] = []
-        self.failed: list[str] = []
-        self.console: list[str] = []
-        self._profile = tempfile.TemporaryDirectory(prefix="xaibook-chromium-")
-        cmd_r, cmd_w = os.pipe()
-        res_r, res_w = os.pipe()
-        # Move the child's ends above 10 so that dup2 onto 3 and 4 cannot clobber them.
-        child_in = fcntl.fcntl(cmd_r, fcntl.F_DUPFD_CLOEXEC, 10)
-        child_out = fcntl.fcntl(res_w, fcntl.F_DUPFD_CLOEXEC, 10)
-        os.close(cmd_r)
-        os.close(res_w)
-
-        def wire():  # in the child: Chromium reads commands on fd 3, answers on fd 4
-            os.dup2(child_in, 3)
-            os.dup2(child_out, 4)
-
-        argv = [*(no_network_prefix() if offline else []), self.executable, *chromium_args(),
-                f"--user-data-dir={self._profile.name}", f"--window-size={width},{height}",
-                "--remote-debugging-pipe", "about:blank"]
-        self.proc = subprocess.Popen(argv, preexec_fn=wire, close_fds=False,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        os.close(child_in)
-        os.close(child_out)
-        self._w, self._r = cmd_w, res_r
-        self._buffer = b""
-        self._id = 0
-        self._pending: list[dict] = []
-
-    # -- protocol
-    def _read_message(self, deadline: float) -> dict:
-        import select
-        import time
-
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("Chromium did not answer in time")
-            ready, _, _ = select.select([self._r], [], [], min(left, 1.0))
-            if ready:
-                chunk = os.read(self._r, 1 << 20)
-                if not chunk:
-                    err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                    raise RuntimeError(f"Chromium exited (code {self.proc.poll()}): {err[-1500:]}")
-                self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(raw)
-
-    def _event(self, message: dict) -> None:
-        method, params = message.get("method"), message.get("params", {})
-        if method == "Network.requestWillBeSent":
-            self.requests.append(params["request"]["url"])
-        elif method == "Network.loadingFailed":
-            self.failed.append(f"{params.get('errorText')} ({params.get('requestId')})")
-        elif method == "Runtime.consoleAPICalled":
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-            self.console.append(f"{params.get('type')}: {args}")
-        elif method == "Runtime.exceptionThrown":
-            details = params.get("exceptionDetails", {})
-            self.console.append("exception: " + str(details.get("exception", {}).get("description")
-                                                    or details.get("text")))
-        self._pending.append(message)
-
-    def send(self, method: str, params: dict | None = None, *, session: str | None = None,
-             timeout: float | None = None) -> dict:
-        import time
-
-        self._id += 1
-        message = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self._w, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            answer = self._read_message(deadline)
-            if answer.get("id") == self._id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-            self._event(answer)
-
-    def pump(self, seconds: float = 0.1) -> None:
-        """Read pending events for a moment (they update requests/console)."""
-        import time
-
-        deadline = time.monotonic() + seconds
-        try:
-            while True:
-                self._event(self._read_message(deadline))
-        except TimeoutError:
-            pass
-
-    # -- pages
-    def new_page(self) -> str:
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Network"):
-            self.send(f"{domain}.enable", session=session)
-        if self.offline:
-            self.send("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
-                      "downloadThroughput": 0, "uploadThroughput": 0}, session=session)
-        return session
-
-    def evaluate(self, session: str, expression: str, *, timeout: float | None = None):
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True}, session=session, timeout=timeout)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression!r} raised: {result['exceptionDetails'].get('text')}"
-                               f" {result.get('result', {}).get('description', '')}")
-        return result.get("result", {}).get("value")
-
-    def wait_for(self, session: str, expression: str, *, timeout: float = 30, interval: float = 0.2):
-        """Poll ``expression`` until it is truthy; returns its value."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            value = self.evaluate(session, expression)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {expression!r}")
-            self.pump(interval)
-
-    def open(self, url: str, *, ready: str = "document.readyState === 'complete'",
-             timeout: float = 60) -> str:
-        session = self.new_page()
-        self.send("Page.navigate", {"url": url}, session=session)
-        self.wait_for(session, ready, timeout=timeout)
-        return session
-
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                self.send("Browser.close", timeout=10)
-        except Exception:  # noqa: BLE001 - closing anyway
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for fd in (self._w, self._r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._profile.cleanup()
-
-    def __enter__(self) -> "Chromium":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-#: JavaScript: true once a deck is laid out and its math and charts are drawn.
-DECK_READY = """(() => {
-  if (!window.Reveal || !Reveal.isReady()) return false;
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise &&
-      !window.__xaibookMathDone) {
-    MathJax.startup.promise.then(() => { window.__xaibookMathDone = true; });
-    return false;
-  }
-  const charts = document.querySelectorAll('.xaibook-chart');
-  for (const c of charts) {
-    const state = c.getAttribute('data-embedded');
-    if (state !== 'done' && !c.classList.contains('xaibook-chart-error')) return false;
-  }
-  return true;
-})()"""
-
-
-def print_pdf(deck: Path, pdf: Path | None = None, *, chromium: str | None = None,
-              timeout: float = 180) -> Path:
-    """Print a deck to PDF: reveal.js's ``?print-pdf`` view, printed by headless Chromium.
-
-    By hand: open ``<deck>.slides.html?print-pdf`` in Chrome/Chromium and
-    print to PDF (margins: none, background graphics: on).
-    """
-    pdf = (pdf or deck.with_suffix("").with_suffix(".pdf")).resolve()
-    url = deck.resolve().as_uri() + "?print-pdf"
-    with Chromium(chromium, timeout=timeout) as browser:
-        session = browser.open(url, timeout=timeout)
-        browser.wait_for(session, DECK_READY, timeout=timeout)
-        browser.wait_for(session, "document.querySelectorAll('.pdf-page').length", timeout=timeout)
-        result = browser.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True,
-                                                  "displayHeaderFooter": False},
-                              session=session, timeout=timeout)
-    pdf.parent.mkdir(parents=True, exist_ok=True)
-    pdf.write_bytes(base64.b64decode(result["data"]))
-    return pdf
+    return _print(deck, pdf, **kwargs)
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -1180,33 +1077,64 @@ def print_pdf(deck: Path, pdf: Path | None = None, *, chromium: str | None = Non
 
 def add_arguments(parser) -> None:
     parser.add_argument("chapters", nargs="*", metavar="CHAPTER",
-                        help="chapters (name such as 'data', or path); default: all in _toc.yml")
+                        help="chapters (name such as 'data', or path) or 'talk' (talk/talk.yml); "
+                             "default: every chapter of _toc.yml and the talk")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: _build/slides)")
-    parser.add_argument("--hide-code", action="store_true", help="show outputs only, no code")
+    parser.add_argument("--hide-code", action="store_true",
+                        help="show outputs only, no code (writes <chapter>.hide-code.slides.html)")
     parser.add_argument("--pdf", action="store_true",
-                        help="also print each deck to <chapter>.pdf with headless Chromium")
+                        help="also print each deck to PDF with headless Chromium (fails on overflow)")
     parser.add_argument("--theme", default=DEFAULT_THEME,
-                        help=f"reveal.js theme without web fonts (default: {DEFAULT_THEME})")
+                        help=f"reveal.js theme without web fonts: white (light) or black (dark); "
+                             f"default: {DEFAULT_THEME}")
+    parser.add_argument("--lang", choices=("es", "en"), action="append", default=None,
+                        help="language of the talk deck (repeatable; default: both)")
+    parser.add_argument("--font-scale", type=float, default=1.0,
+                        help="multiply every font, chart labels included (e.g. 1.2 for a big room)")
+    parser.add_argument("--notebooks", type=Path, default=None,
+                        help="folder of executed notebooks (<docname>.ipynb, e.g. from "
+                             "scripts/run_chapter.py --keep) to use before _build/jupyter_execute")
+    parser.add_argument("--words", type=int, default=None,
+                        help=f"words per slide before a warning (default: talk {TALK_WORDS}, "
+                             f"chapters {CHAPTER_WORDS})")
     parser.add_argument("--lines", type=float, default=DEFAULT_BUDGET,
-                        help="lines of text that fit on one slide before it continues "
+                        help="lines of text that fit on one chapter slide before it continues "
                              f"(default: {DEFAULT_BUDGET:g})")
 
 
 def run(args) -> int:
+    from xaibook.book.room import DeckError
+    from xaibook.book.talk import Pull, TalkError, export_talk, talk_path
+
     try:
         root = book_root()
-        chapters = resolve_chapters(args.chapters, root)
+        names = list(args.chapters)
+        want_talk = not names or "talk" in names
+        names = [n for n in names if n != "talk"]
+        chapters = resolve_chapters(names, root) if (names or not args.chapters) else []
     except (FileNotFoundError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if want_talk and not args.chapters and not talk_path(root).is_file():
+        want_talk = False
     out = (args.out or root / "_build" / "slides").resolve()
     status = 0
-    for chapter in chapters:
-        try:
-            deck = export_deck(chapter, out, hide_code=args.hide_code, theme=args.theme, budget=args.lines)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    decks = []
+    try:
+        if want_talk:
+            pull = Pull(root, notebooks=args.notebooks)
+            for lang in args.lang or ["es", "en"]:
+                decks.append(export_talk(root, out, lang=lang, theme=args.theme, font_scale=args.font_scale,
+                                         words=args.words, pull=pull))
+        for chapter in chapters:
+            decks.append(export_deck(chapter, out, hide_code=args.hide_code, theme=args.theme,
+                                     budget=args.lines, notebooks=args.notebooks,
+                                     font_scale=args.font_scale,
+                                     **({"words": args.words} if args.words else {})))
+    except (ValueError, TalkError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for deck in decks:
         problems = check_offline(deck)
         if problems:
             status = 1
@@ -1215,7 +1143,10 @@ def run(args) -> int:
         if args.pdf:
             try:
                 print(print_pdf(deck))
-            except (RuntimeError, TimeoutError) as exc:
+            except (DeckError, RuntimeError, TimeoutError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 status = 1
+            except SystemExit as exc:  # no Chromium / Playwright: the launcher's message
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
     return status
