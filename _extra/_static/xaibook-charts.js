@@ -129,6 +129,13 @@
       })
       .then(function (result) {
         fit(el);
+        // Every SVG group Vega gives a graphics role gets a name (axe-core
+        // svg-img-alt): its role description ("shape mark container", ...).
+        el.querySelectorAll("svg [role]:not([aria-label])").forEach(function (g) {
+          if (/^(img|graphics-)/.test(g.getAttribute("role"))) {
+            g.setAttribute("aria-label", g.getAttribute("aria-roledescription") || "chart element");
+          }
+        });
         // Vega-Embed's "..." menu: a named button (axe-core summary-name).
         el.querySelectorAll(".vega-embed summary").forEach(function (sm) {
           if (!sm.getAttribute("aria-label")) sm.setAttribute("aria-label", "Export this chart");

@@ -14,7 +14,8 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
 * makes the page's own HTML pass axe-core: the empty corner cell of a pandas
   table header becomes a data cell (``empty-table-header``), and myst-nb's
   code-cell toggles are named by their visible text ("Show code cell
-  source") instead of a different ``aria-label`` (``label-content-name-mismatch``).
+  source") instead of a different ``aria-label`` (``label-content-name-mismatch``),
+  and bibliography entries are list items (``aria-required-children``).
 
 The theme's Font Awesome script (1.4 MB, it redraws every icon as SVG) is
 left out by the template override ``_templates/static/webpack-macros.html``:
@@ -28,7 +29,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "VEGA_LIBS",
+__all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "fix_citation_roles",
+           "VEGA_LIBS",
            "SRE_XPATH"]
 
 #: Loaded on demand by xaibook-charts.js (paths relative to _static/).
@@ -57,13 +59,22 @@ def fix_table_headers(body: str) -> str:
     return _EMPTY_TH.sub(lambda m: f"<td{m.group(1) or ''}></td>", body)
 
 
+def fix_citation_roles(body: str) -> str:
+    """docutils writes a bibliography as ``role="list"`` holding
+    ``role="doc-biblioentry"`` (a deprecated role): make the entries list
+    items, which a list must contain (axe-core ``aria-required-children``)."""
+    return body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def fix_toggle_labels(body: str) -> str:
     """myst-nb's hidden-cell toggles: let the visible prompt name the button."""
     return body.replace(_TOGGLE, "<summary>")
 
 
 def _filename(asset) -> str:
-    return str(getattr(asset, "filename", asset) or "")
+    """An asset's path relative to _static/ (the builder stores '_static/...')."""
+    name = str(getattr(asset, "filename", asset) or "")
+    return name[len("_static/"):] if name.startswith("_static/") else name
 
 
 def _is_mathjax(asset, mathjax_path: str) -> bool:
@@ -77,7 +88,7 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
         return
     body = context.get("body")
     if isinstance(body, str) and body:
-        body = fix_toggle_labels(fix_table_headers(body))
+        body = fix_citation_roles(fix_toggle_labels(fix_table_headers(body)))
         context["body"] = body
     files = context.get("script_files")
     if not isinstance(files, list):
