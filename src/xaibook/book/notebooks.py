@@ -525,8 +525,8 @@ def _quiet_native_logs():
     """Drop TensorFlow's C++ log lines (written straight to file descriptor 2)."""
     import re, threading
 
-    noise = re.compile(rb"^(WARNING: All log messages before absl|[IWEF]\d{{4}} \d\d:\d\d:\d\d|"
-                       rb"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] |"
+    noise = re.compile(rb"^(WARNING: All log messages before absl|[IWEF]\\d{{4}} \\d\\d:\\d\\d:\\d\\d|"
+                       rb"\\d{{4}}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d+: [IWEF] |"
                        rb"To enable the following instructions|This TensorFlow binary)")
     if getattr(sys, "_xaibook_quiet", False):
         return
@@ -545,8 +545,9 @@ def _quiet_native_logs():
 
 
 try:
-    _quiet_native_logs()
-except OSError:
+    if "get_ipython" in dir(__builtins__) or "IPython" in sys.modules and get_ipython() is not None:
+        _quiet_native_logs()  # in a kernel only
+except (OSError, NameError):
     pass
 
 # The book's build shows values computed in hidden cells in its text (myst-nb's
