@@ -465,6 +465,9 @@ def test_talk_names_a_missing_glue_key_and_its_chapter(tmp_path):
     with pytest.raises(TalkError, match=r"slide 2: glue key 'renamed_rows' not found in chapter 'demo'"):
         talk_notebook(load_talk(root / "talk" / "talk.yml"), "en", Pull(root))
     (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    renamed = make_talk_book(tmp_path / "c", TALK.replace('title: "a chart"', 'title: ["renamed", "a chart"]'))
+    assert "A chart" in json.dumps(talk_notebook(load_talk(renamed / "talk" / "talk.yml"), "en", Pull(renamed)))
     root2 = make_talk_book(tmp_path / "b", TALK.replace('title: "a chart"', 'title: "no such chart"'))
     with pytest.raises(TalkError, match="no chart titled like 'no such chart' in chapter 'demo'"):
         talk_notebook(load_talk(root2 / "talk" / "talk.yml"), "en", Pull(root2))

@@ -76,7 +76,16 @@ def _natural_size(spec: dict) -> tuple[float, float]:
         sizes = [_natural_size(s) for s in spec["layer"]]
         return (num(spec.get("width"), max(w for w, _ in sizes)),
                 num(spec.get("height"), max(h for _, h in sizes)))
-    return num(spec.get("width"), 300.0), num(spec.get("height"), 300.0)
+    w, h = num(spec.get("width"), 300.0), num(spec.get("height"), 300.0)
+    enc = spec.get("encoding") or {}
+    if isinstance(enc.get("facet"), dict):  # wrapped facet channel: cells side by side
+        cols = int(enc["facet"].get("columns") or 3)
+        w, h = cols * w + 20 * (cols - 1), 2 * h
+    if isinstance(enc.get("column"), dict):
+        w = 3 * w
+    if isinstance(enc.get("row"), dict):
+        h = 2 * h
+    return w, h
 
 
 def _walk(node, fn, key=None):

@@ -798,7 +798,7 @@ html:not(.print-pdf) .reveal .slides section:not(.stack) {
 .xaibook-chart { background: #fff; color: #222; display: inline-block; padding: 4px; border-radius: 4px; }
 .xaibook-chart .xaibook-chart-fallback { color: #555; font-style: italic; }
 .xaibook-figure { text-align: center; }
-.xaibook-figure img { max-height: 520px; }
+.xaibook-figure img { width: 100%; max-height: 520px; object-fit: contain; }
 .xaibook-title-slide { margin-top: 18%; }
 .xaibook-title-slide h1 { font-size: 1.9em !important; }
 .xaibook-title-slide .xaibook-subtitle { font-size: 1.05em; opacity: 0.85; }

@@ -128,22 +128,30 @@ class Pull:
             text = text[1:-1]
         return html.escape(format_value(text, fmt or "", lang), quote=False)
 
-    def chart(self, chapter: str, title: str) -> dict:
-        """The (first) chart of the chapter whose title contains ``title`` (case-insensitive)."""
+    def chart(self, chapter: str, title: str | list[str]) -> dict:
+        """The first chart of the chapter whose title contains ``title`` (case-insensitive).
+
+        ``title`` may be a list of alternatives (the first that matches wins), so
+        a talk survives a chapter renaming a chart.
+        """
         from xaibook.book.altair_setup import chart_title
 
         _, nb, glue = self.chapter(chapter)
-        seen = []
+        wanted = [title] if isinstance(title, str) else list(title)
+        charts = []
         outputs = [o for c in nb.cells for o in c.get("outputs", [])] + list(glue.values())
         for output in outputs:
             for mime, spec in output.get("data", {}).items():
                 if re.match(r"application/vnd\.vegalite\.v\d+\+json", mime):
-                    name = chart_title(spec)
-                    seen.append(name)
-                    if title.lower() in name.lower():
-                        return {"output_type": "display_data", "metadata": {},
-                                "data": {mime: spec, "text/plain": f"<Chart: {name}>"}}
-        raise TalkError(f"no chart titled like {title!r} in chapter {chapter!r}; its charts: {seen}")
+                    charts.append((chart_title(spec), mime, spec))
+        for want in wanted:
+            for name, mime, spec in charts:
+                if want.lower() in name.lower():
+                    return {"output_type": "display_data", "metadata": {},
+                            "data": {mime: spec, "text/plain": f"<Chart: {name}>"}}
+        shown = title if isinstance(title, str) else " or ".join(map(repr, wanted))
+        raise TalkError(f"no chart titled like {shown!r} in chapter {chapter!r}; "
+                        f"its charts: {[n for n, _, _ in charts]}")
 
     def section(self, chapter: str, heading: str) -> str:
         """The book's prose of a section (Markdown), for default speaker notes."""
