@@ -472,6 +472,9 @@ def vote_circles(values: pd.DataFrame, *, topology, centroids: pd.DataFrame, siz
     if not isinstance(centroids, pd.DataFrame) or not {"fips", "lon", "lat"} <= set(centroids.columns):
         raise ValueError("centroids must be the frame of county_centroids()")
     frame = frame.merge(centroids, on="fips", how="inner").sort_values(size, ascending=False)
+    # a tenth of a degree is below a pixel on a phone-sized national map; the
+    # circles need no FIPS code (smaller pages)
+    frame = frame.assign(lon=frame["lon"].round(1), lat=frame["lat"].round(1)).drop(columns="fips")
     sources = _sources(topology)
     background = alt.Chart(sources["states"]).mark_geoshape(
         fill="#f2f2f2", stroke="#999", strokeWidth=0.4).project(type="albersUsa")
