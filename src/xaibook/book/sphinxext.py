@@ -157,6 +157,23 @@ def _on_builder_inited_offline(app):
             ) from exc
 
 
+def _on_builder_inited_static(app):
+    """Run each ``xaibook_static_writers`` entry (``"module:function"``) with the book's folder.
+
+    Static files a page loads by URL (the elections maps' TopoJSON) are
+    written before reading, so they exist even when the chapter that uses
+    them is served from the execution cache.
+    """
+    import importlib
+
+    for entry in app.config.xaibook_static_writers or ():
+        module, _, name = entry.partition(":")
+        try:
+            getattr(importlib.import_module(module), name)(Path(app.confdir))
+        except Exception as exc:  # missing data, offline machine, ...
+            raise ExtensionError(f"xaibook: static file writer {entry} failed: {exc}") from exc
+
+
 def _thebe_enabled(app) -> bool:
     options = app.config.html_theme_options or {}
     buttons = options.get("launch_buttons") or {}
@@ -192,8 +209,10 @@ def setup(app):
     app.add_config_value("xaibook_fingerprint_package", "xaibook", "env")
     app.add_config_value("xaibook_fingerprint_package_dir", "", "env")
     app.add_config_value("xaibook_offline", True, "env")
+    app.add_config_value("xaibook_static_writers", [], "env")
     app.connect("builder-inited", _on_builder_inited)
     app.connect("builder-inited", _on_builder_inited_offline)
+    app.connect("builder-inited", _on_builder_inited_static)
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("source-read", _on_source_read)
     app.connect("env-purge-doc", _on_env_purge_doc)

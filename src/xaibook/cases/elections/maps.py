@@ -32,7 +32,7 @@ import pandas as pd
 from xaibook.style import titled
 
 __all__ = ["MapPanel", "MapCoverage", "county_maps", "map_coverage", "prediction_maps", "residual_limit",
-           "subset_topology", "write_topology", "county_centroids", "vote_circles", "STATIC_TOPOLOGY",
+           "subset_topology", "write_topology", "write_site_topology", "county_centroids", "vote_circles", "STATIC_TOPOLOGY",
            "TOPOLOGY_URL"]
 
 #: Where the book serves the county TopoJSON, relative to the site root
@@ -400,6 +400,20 @@ def write_topology(dest, topology: dict) -> "Path":
     if not dest.exists() or dest.read_text() != text:
         dest.write_text(text)
     return dest
+
+
+def write_site_topology(srcdir) -> "Path":
+    """Write the book's shared county TopoJSON under ``srcdir/_extra`` (see :func:`write_topology`).
+
+    Called by the Sphinx extension at the start of every build
+    (``xaibook_static_writers`` in ``_config.yml``), so the maps have their
+    geometry even when the elections chapter is not re-executed.
+    """
+    from pathlib import Path
+
+    from xaibook.data import load_us_counties_topojson
+
+    return write_topology(Path(srcdir) / "_extra" / STATIC_TOPOLOGY, load_us_counties_topojson())
 
 
 def _decode_arcs(topology: dict) -> list:
