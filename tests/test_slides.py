@@ -381,6 +381,8 @@ def test_numbers_are_written_the_spanish_way():
     assert localize("48,842 rows, 1,000 and 0.905", "es") == "48\u202f842 rows, 1000 and 0,905"
     assert localize("-0.33 and +1.32", "es") == "-0,33 and +1,32"
     assert localize("23.9%", "en") == "23.9%"
+    assert localize("25.8% (95% CI 25.2 to 26.7%, n = 10,860)", "es") == \
+        "25,8\u00a0% (IC 95\u00a0% 25,2 a 26,7\u00a0%, n = 10\u202f860)"
     assert format_value("0.23912", ".1%", "es") == "23,9\u00a0%"
     assert format_value("0.23912", ".1%", "en") == "23.9%"
 

@@ -175,7 +175,10 @@ def localize(text: str, lang: str) -> str:
             whole = digits
         return sign + whole + ("," + frac[1:] if frac else "") + ("\u00a0%" if pct else "")
 
-    return _NUMBER.sub(one, text)
+    text = _NUMBER.sub(one, text)
+    # The words of the stats module's interval text ("95% CI a to b, n = ...").
+    text = re.sub("(\\d+)\u00a0% CI\\b", lambda m: f"IC {m.group(1)}\u00a0%", text)
+    return re.sub(r"(?<=\d) to (?=[-−+]?\d)", " a ", text)
 
 
 def format_value(text: str, spec: str, lang: str) -> str:
