@@ -175,8 +175,10 @@ def test_imports_are_followed_into_the_own_package(tmp_path):
 
 
 def test_cell_magics_do_not_break_the_import_scan():
-    code = nbx._cell_python("%matplotlib inline\n!ls\nimport yaml\n")
-    assert nbx._imports(code) == {"yaml"}
+    from xaibook.book.imports import cell_python, imports
+
+    code = cell_python("%matplotlib inline\n!ls\nimport yaml\n")
+    assert imports(code) == {"yaml"}
 
 
 def test_data_chapter_requirements_are_pinned_to_the_environment():

@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["ImportClosure", "cell_python", "code_cells", "distribution", "import_closure",
-           "imports", "own_module_file"]
+           "imports", "own_module_file", "packages_distributions"]
 
 _CODE_CELL = re.compile(r"^(`{3,})\{code-cell\}[^\n]*\n(.*?)^\1[ \t]*$", re.DOTALL | re.MULTILINE)
 _OPTION = re.compile(r"^:[\w-]+:")
@@ -150,14 +150,15 @@ def import_closure(names, own: str = "xaibook", package_dir: Path | None = None)
 
 
 @lru_cache(maxsize=1)
-def _packages_distributions() -> dict[str, list[str]]:
+def packages_distributions() -> dict[str, list[str]]:
+    """``{top-level module: [distributions]}`` of this environment (cached)."""
     return importlib.metadata.packages_distributions()
 
 
 def distribution(dotted: str) -> str | None:
     """The installed distribution providing module ``dotted``, if any."""
     top = dotted.split(".")[0]
-    dists = sorted(set(_packages_distributions().get(top, [])))
+    dists = sorted(set(packages_distributions().get(top, [])))
     if len(dists) <= 1:
         return dists[0] if dists else None
     # A namespace package (``google``...): find the distribution holding the module.

@@ -46,8 +46,10 @@ import json
 import os
 import re
 import sys
-from functools import lru_cache
 from pathlib import Path
+
+from xaibook.book.imports import (cell_python, distribution, import_closure, imports,
+                                  packages_distributions)
 
 __all__ = [
     "INSTALL_TAG",
@@ -208,105 +210,15 @@ def package_spec(root: Path | None = None, ref: str | None = None) -> str:
 # --- which libraries a chapter needs --------------------------------------------
 
 
-def _cell_python(source: str) -> str:
-    """A code cell's source as plain Python (IPython magics translated)."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - fall back to dropping magic lines
-        return "\n".join(line for line in source.splitlines()
-                         if not line.lstrip().startswith(("%", "!")))
-
-
-def _imports(code: str, package: str | None = None) -> set[str]:
-    """Absolute dotted names imported by ``code`` (relative ones resolved)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                if not package:
-                    continue
-                parts = package.split(".")
-                base = parts[: len(parts) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            if not module:
-                continue
-            names.add(module)
-            # ``from pkg import sub`` may import the submodule ``pkg.sub``.
-            names.update(f"{module}.{alias.name}" for alias in node.names if alias.name != "*")
-    return names
-
-
-def _own_module_file(dotted: str, package_dir: Path) -> tuple[Path, str] | None:
-    """The file of ``xaibook.a.b`` and the package it belongs to, if it exists."""
-    parts = dotted.split(".")[1:]
-    base = package_dir.joinpath(*parts) if parts else package_dir
-    if base.is_dir() and (base / "__init__.py").is_file():
-        return base / "__init__.py", dotted
-    if base.with_suffix(".py").is_file():
-        return base.with_suffix(".py"), dotted.rpartition(".")[0]
-    return None
-
-
 def _third_party(names: set[str], own: str, package_dir: Path) -> set[str]:
     """Third-party modules imported by ``names``, following ``own`` package code."""
-    seen: set[Path] = set()
-    pending = set(names)
-    outside: set[str] = set()
-    while pending:
-        dotted = pending.pop()
-        top = dotted.split(".")[0]
-        if top != own:
-            if top not in sys.stdlib_module_names and top != "__future__":
-                outside.add(dotted)
-            continue
-        # importing xaibook.a.b also runs xaibook/__init__ and xaibook/a/__init__.
-        parts = dotted.split(".")
-        for i in range(1, len(parts) + 1):
-            found = _own_module_file(".".join(parts[:i]), package_dir)
-            if found is None or found[0] in seen:
-                continue
-            path, package = found
-            seen.add(path)
-            pending |= _imports(path.read_text(encoding="utf-8"), package)
-    return outside
-
-
-@lru_cache(maxsize=1)
-def _packages_distributions() -> dict[str, list[str]]:
-    return importlib.metadata.packages_distributions()
-
-
-def _distribution(dotted: str) -> str | None:
-    """The installed distribution providing module ``dotted``, if any."""
-    top = dotted.split(".")[0]
-    dists = sorted(set(_packages_distributions().get(top, [])))
-    if len(dists) <= 1:
-        return dists[0] if dists else None
-    # A namespace package (``google``...): find the distribution holding the module.
-    parts = dotted.split(".")
-    for depth in range(len(parts), 1, -1):
-        rel = "/".join(parts[:depth])
-        for dist in dists:
-            files = importlib.metadata.distribution(dist).files or []
-            if any(str(f).startswith(rel + "/") or str(f) == rel + ".py" for f in files):
-                return dist
-    return None
+    return set(import_closure(names, own, package_dir).outside)
 
 
 def _import_name(dotted: str, dist: str) -> str:
     """Module to look for on Colab before installing ``dist``."""
     top = dotted.split(".")[0]
-    if len(set(_packages_distributions().get(top, []))) > 1:
+    if len(set(packages_distributions().get(top, []))) > 1:
         return ".".join(dotted.split(".")[:2])
     return top
 
@@ -325,10 +237,10 @@ def chapter_requirements(nb, *, own: str = "xaibook") -> dict[str, str]:
     names: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
-            names |= _imports(_cell_python(cell.source))
+            names |= imports(cell_python(cell.source))
     needs: dict[str, str] = {}
     for dotted in sorted(_third_party(names, own, package_dir)):
-        dist = _distribution(dotted)
+        dist = distribution(dotted)
         if dist is None or dist.lower() == own:
             continue
         module = _import_name(dotted, dist)
