@@ -121,6 +121,37 @@ def _on_env_merge_info(app, env, docnames, other):
         {d: other.xaibook_fingerprints[d] for d in docnames if d in other.xaibook_fingerprints})
 
 
+def _on_doctree_read_outputs(app, doctree):
+    """Give ``jupyter_execute/<doc>.ipynb`` its outputs when they came from the cache.
+
+    myst-nb 1.4 writes the notebook it parsed, not the one its cache client
+    merged the cached outputs into, so a chapter served from the execution
+    cache leaves a notebook without outputs there, and the notebook export
+    and the slides (which read it) would lose every glued value and chart.
+    """
+    if getattr(app.config, "nb_execution_mode", None) != "cache":
+        return
+    ipynb = Path(app.outdir).parent / "jupyter_execute" / f"{app.env.docname}.ipynb"
+    if not ipynb.is_file():
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    nb = nbformat.read(ipynb, as_version=4)
+    if any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"):
+        return
+    cache_path = Path(app.config.nb_execution_cache_path)
+    if not cache_path.is_absolute():
+        cache_path = Path(app.srcdir) / cache_path
+    if not cache_path.exists():
+        return
+    try:
+        _, merged = get_cache(str(cache_path)).merge_match_into_notebook(nb)
+    except KeyError:  # not cached (e.g. a page without code)
+        return
+    nbformat.write(merged, ipynb)
+
+
 # --- offline pages ---------------------------------------------------------
 
 #: Scripts a page with charts loads, in order (paths relative to _static/).
@@ -216,6 +247,7 @@ def setup(app):
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("source-read", _on_source_read)
     app.connect("env-purge-doc", _on_env_purge_doc)
+    app.connect("doctree-read", _on_doctree_read_outputs)
     app.connect("env-merge-info", _on_env_merge_info)
     app.connect("html-page-context", _on_html_page_context)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
