@@ -585,3 +585,16 @@ def test_exported_notebooks_are_readable(tmp_path):
             assert shop, "the garment figure (gz_shop_figure) is not a cell of the Gen Z notebook"
             assert any("image/png" in o.get("data", {}) for o in shop[0].outputs), (
                 "the Gen Z notebook does not hold the garment figure as an output")
+
+
+def test_build_glue_reads_the_glue_json_myst_nb_leaves_beside_the_notebook(tmp_path):
+    """A book build keeps glued values in <doc>.glue.json, not in the notebook's outputs."""
+    import json
+
+    executed = tmp_path / "adult.ipynb"
+    executed.write_text("{}")
+    (tmp_path / "adult.glue.json").write_text(json.dumps({"rows": {
+        "output_type": "display_data", "metadata": {"scrapbook": {"name": "rows"}},
+        "data": {"text/plain": "'32,561'"}}}))
+    assert nbx.build_glue(executed) == {"rows": {"text/plain": "'32,561'"}}
+    assert nbx.build_glue(tmp_path / "none.ipynb") == {}

@@ -615,6 +615,20 @@ def glue_data(executed) -> dict[str, dict]:
     return found
 
 
+def build_glue(executed: Path) -> dict[str, dict]:
+    """``{key: {mime: value}}`` from the ``<doc>.glue.json`` beside a book build's notebook.
+
+    myst-nb moves the glue outputs out of the notebook it leaves in
+    ``_build/jupyter_execute`` into that file; a notebook run elsewhere
+    (``scripts/run_chapter.py --keep``) keeps them in its outputs instead.
+    """
+    path = Path(executed).with_suffix(".glue.json")
+    if not path.is_file():
+        return {}
+    return {name: dict(output.get("data") or {})
+            for name, output in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
 def _plain(text: str, fmt: str) -> str:
     """myst-nb's ``format_plain_text``: literal-eval, then format."""
     try:
@@ -1024,7 +1038,7 @@ def export_notebook(chapter: Chapter, *, spec: str | None = None, with_outputs: 
     glue = {}
     if executed.is_file():
         ran = nbformat.read(executed, as_version=4)
-        glue = glue_data(ran)
+        glue = {**build_glue(executed), **glue_data(ran)}
         if with_outputs:
             merge_outputs(nb, ran)
     if not with_outputs:
