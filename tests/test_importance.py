@@ -92,6 +92,19 @@ def test_feature_associations():
     assert assoc[("a", "indep")] < 0.15
 
 
+def test_feature_associations_keep_rare_counts_and_never_report_a_degenerate_table_as_0():
+    rng = np.random.default_rng(1)
+    group = rng.choice(["a", "b"], size=2000)
+    # a rare count: ~95% zeros, more often non-zero in group b
+    rare = np.where(rng.random(2000) < np.where(group == "b", 0.09, 0.01), rng.integers(1, 4, 2000), 0)
+    X = pd.DataFrame({"group": group, "rare": rare, "constant": 1.0})
+    assoc = feature_associations(X).set_index(["feature_a", "feature_b"])["cramers_v"]
+    assert pd.qcut(X["rare"], 5, duplicates="drop").nunique() == 1      # the old artefact
+    assert assoc[("group", "rare")] > 0.1
+    assert np.isnan(assoc[("group", "constant")])                       # undefined, not 0
+    assert np.isnan(feature_associations(X)["cramers_v"].iloc[-1])      # NaN sorted last
+
+
 def test_plot_importance(model_and_data):
     model, X, y = model_and_data
     frame = pd.concat([sklearn_permutation_importance(model, X, y, n_repeats=2),

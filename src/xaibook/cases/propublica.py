@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xaibook.tabular.importance import count_safe_bins, cramers_v
 from xaibook.tabular.whatif import confusion_counts
 
 __all__ = [
@@ -916,58 +917,6 @@ def pooled_calibration(frame: pd.DataFrame, *, group: str = "race", groups=None,
     gt["excludes_zero"] = (gt["low"] > 0) | (gt["high"] < 0)
     return PooledCalibration(coefficients=coef, group_terms=gt.reset_index(drop=True),
                              reference=ref, n=int(len(y)))
-
-
-def count_safe_bins(values: pd.Series, *, bins: int = 5) -> pd.Series:
-    """Bin one column for a contingency table without collapsing rare counts.
-
-    * non-numeric or booleans, or at most ``bins`` distinct values: kept as
-      categories;
-    * numeric where one value (typically 0) holds more than ``1 / bins`` of
-      the rows (juvenile counts: ~95% zeros): that value becomes its own
-      category and the remaining rows are cut into up to ``bins - 1``
-      quantile bins (so at worst "0" versus "> 0");
-    * otherwise: ``bins`` quantile bins.
-
-    Plain quantile binning with ``duplicates="drop"`` puts a column that is
-    95% zeros into a single bin, and any association measured on it is then
-    an artefact.
-    """
-    s = pd.Series(values)
-    numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-    if not numeric or s.nunique() <= bins:
-        return s.astype(str)
-    counts = s.value_counts(normalize=True)
-    if counts.iloc[0] > 1 / bins:
-        mode = counts.index[0]
-        out = pd.Series(f"= {mode:g}", index=s.index, dtype=object)
-        rest = s[s != mode]
-        if rest.nunique() <= max(bins - 1, 1):
-            out[rest.index] = rest.map(lambda v: f"{v:g}")
-        else:
-            cut = pd.qcut(rest, bins - 1, duplicates="drop")
-            out[rest.index] = cut.astype(str)
-        return out
-    return pd.qcut(s, bins, duplicates="drop").astype(str)
-
-
-def cramers_v(a, b) -> float:
-    """Cramér's V of two categorical series; NaN (not 0) when undefined.
-
-    The statistic is undefined when either variable has a single level (a
-    one-row or one-column table): then there is nothing to associate, and
-    reporting 0 would claim an independence nobody measured.
-    """
-    a, b = pd.Series(a).astype(str), pd.Series(b).astype(str)
-    if len(a) != len(b):
-        raise ValueError("cramers_v: both series must have the same length")
-    table = pd.crosstab(a.to_numpy(), b.to_numpy()).to_numpy(dtype=float)
-    n = table.sum()
-    if n == 0 or min(table.shape) < 2:
-        return float("nan")
-    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
-    chi2 = ((table - expected) ** 2 / expected).sum()
-    return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
 
 
 def safe_associations(X: pd.DataFrame, *, bins: int = 5, columns=None,

@@ -58,7 +58,8 @@ from xaibook.tabular.models import serial_threads
 from xaibook.tabular.models import CodedModel, FrameCodec, check_model_input, check_target, task_of
 
 __all__ = ["Eli5Importance", "sklearn_permutation_importance", "eli5_permutation_importance",
-           "compare_importances", "feature_associations", "plot_importance",
+           "compare_importances", "count_safe_bins", "cramers_v", "feature_associations",
+           "plot_importance",
            "grouped_permutation_importance", "drop_column_importance"]
 
 _COLUMNS = ["feature", "importance", "std", "method", "scoring"]
@@ -199,11 +200,53 @@ def compare_importances(*frames: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_values(methods[0], ascending=False)
 
 
-def _cramers_v(a: pd.Series, b: pd.Series) -> float:
-    table = pd.crosstab(a, b).to_numpy(dtype=float)
+def count_safe_bins(values: pd.Series, *, bins: int = 5) -> pd.Series:
+    """Bin one column for a contingency table without collapsing rare counts.
+
+    * non-numeric or booleans, or at most ``bins`` distinct values: kept as
+      categories;
+    * numeric where one value (typically 0) holds more than ``1 / bins`` of
+      the rows (juvenile counts: ~95% zeros): that value becomes its own
+      category and the remaining rows are cut into up to ``bins - 1``
+      quantile bins (so at worst "0" versus "> 0");
+    * otherwise: ``bins`` quantile bins.
+
+    Plain quantile binning with ``duplicates="drop"`` puts a column that is
+    95% zeros into a single bin, and any association measured on it is then
+    an artefact.
+    """
+    s = pd.Series(values)
+    numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+    if not numeric or s.nunique() <= bins:
+        return s.astype(str)
+    counts = s.value_counts(normalize=True)
+    if counts.iloc[0] > 1 / bins:
+        mode = counts.index[0]
+        out = pd.Series(f"= {mode:g}", index=s.index, dtype=object)
+        rest = s[s != mode]
+        if rest.nunique() <= max(bins - 1, 1):
+            out[rest.index] = rest.map(lambda v: f"{v:g}")
+        else:
+            cut = pd.qcut(rest, bins - 1, duplicates="drop")
+            out[rest.index] = cut.astype(str)
+        return out
+    return pd.qcut(s, bins, duplicates="drop").astype(str)
+
+
+def cramers_v(a, b) -> float:
+    """Cramér's V of two categorical series; NaN (not 0) when undefined.
+
+    The statistic is undefined when either variable has a single level (a
+    one-row or one-column table): then there is nothing to associate, and
+    reporting 0 would claim an independence nobody measured.
+    """
+    a, b = pd.Series(a).astype(str), pd.Series(b).astype(str)
+    if len(a) != len(b):
+        raise ValueError("cramers_v: both series must have the same length")
+    table = pd.crosstab(a.to_numpy(), b.to_numpy()).to_numpy(dtype=float)
     n = table.sum()
     if n == 0 or min(table.shape) < 2:
-        return 0.0
+        return float("nan")
     expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
     chi2 = ((table - expected) ** 2 / expected).sum()
     return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
@@ -213,8 +256,11 @@ def feature_associations(X: pd.DataFrame, *, bins: int = 5, threshold: float = 0
                          columns=None) -> pd.DataFrame:
     """Strength of association between every pair of features (Cramér's V, 0 to 1).
 
-    Numeric columns with more than ``bins`` distinct values are cut into
-    ``bins`` quantile bins first, so one statistic serves every pair.
+    Numeric columns with more than ``bins`` distinct values are binned with
+    :func:`count_safe_bins` first (quantile bins, but a value that holds more
+    than ``1 / bins`` of the rows, such as the zeros of a rare count, keeps
+    its own level), so one statistic serves every pair. A pair whose table
+    is degenerate (one level) gets NaN, never 0: see :func:`cramers_v`.
     Correlated features share credit in permutation importance: shuffling one
     of a pair leaves the other to carry the information.
 
@@ -222,22 +268,16 @@ def feature_associations(X: pd.DataFrame, *, bins: int = 5, threshold: float = 0
     -------
     pandas.DataFrame
         Columns ``feature_a``, ``feature_b``, ``cramers_v``, strongest first,
-        keeping pairs with ``cramers_v >= threshold``.
+        keeping pairs with ``cramers_v >= threshold``; undefined pairs (NaN) last.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, not {type(X).__name__}")
     columns = list(X.columns if columns is None else columns)
-    binned = {}
-    for c in columns:
-        s = X[c]
-        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype) \
-                and s.nunique() > bins:
-            s = pd.qcut(s, bins, duplicates="drop")
-        binned[c] = s.astype(str)
-    rows = [(a, b, _cramers_v(binned[a], binned[b])) for a, b in itertools.combinations(columns, 2)]
+    binned = {c: count_safe_bins(X[c], bins=bins) for c in columns}
+    rows = [(a, b, cramers_v(binned[a], binned[b])) for a, b in itertools.combinations(columns, 2)]
     out = pd.DataFrame(rows, columns=["feature_a", "feature_b", "cramers_v"])
-    out = out[out["cramers_v"] >= threshold]
-    return out.sort_values("cramers_v", ascending=False, ignore_index=True)
+    out = out[(out["cramers_v"] >= threshold) | out["cramers_v"].isna()]
+    return out.sort_values("cramers_v", ascending=False, ignore_index=True, na_position="last")
 
 
 def plot_importance(frame: pd.DataFrame, *, top: int = 15,
