@@ -426,6 +426,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("PYTHONHASHSEED", "0")
 warnings.filterwarnings("ignore", module="tqdm")
 warnings.filterwarnings("ignore", message=".*IProgress not found.*")
+# Keras 3 warns when a functional model is called with a list for a one-input model
+# (tf-keras-vis and SHAP do); the result is the same, the warning is noise for students.
+warnings.filterwarnings("ignore", message=".*structure of `inputs` doesn't match.*",
+                        category=UserWarning)
 try:
     import absl.logging
     absl.logging.set_verbosity(absl.logging.ERROR)
