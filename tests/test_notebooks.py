@@ -587,7 +587,7 @@ def test_exported_notebooks_are_readable(tmp_path):
                 "the Gen Z notebook does not hold the garment figure as an output")
 
 
-def test_build_glue_reads_the_glue_json_myst_nb_leaves_beside_the_notebook(tmp_path):
+def test_glue_data_reads_the_glue_json_myst_nb_leaves_beside_the_notebook(tmp_path):
     """A book build keeps glued values in <doc>.glue.json, not in the notebook's outputs."""
     import json
 
@@ -596,5 +596,6 @@ def test_build_glue_reads_the_glue_json_myst_nb_leaves_beside_the_notebook(tmp_p
     (tmp_path / "adult.glue.json").write_text(json.dumps({"rows": {
         "output_type": "display_data", "metadata": {"scrapbook": {"name": "rows"}},
         "data": {"text/plain": "'32,561'"}}}))
-    assert nbx.build_glue(executed) == {"rows": {"text/plain": "'32,561'"}}
-    assert nbx.build_glue(tmp_path / "none.ipynb") == {}
+    empty = nbformat.v4.new_notebook()
+    assert nbx.glue_data(empty, executed) == {"rows": {"text/plain": "'32,561'"}}
+    assert nbx.glue_data(empty, tmp_path / "none.ipynb") == {}

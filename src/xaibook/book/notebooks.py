@@ -607,30 +607,31 @@ _ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "atten
 _DROP = {"bibliography", "tableofcontents", "solution-end", "index", "glossary-end"}
 
 
-def glue_data(executed) -> dict[str, dict]:
-    """``{key: {mime: value}}`` of every value an executed notebook glued (myst-nb)."""
+def glued_outputs(executed, path: Path | None = None) -> dict[str, dict]:
+    """``{key: output}`` of every value an executed notebook glued (myst-nb), mime prefixes stripped.
+
+    A book build's notebook (``path`` in ``_build/jupyter_execute``) has its
+    glue outputs moved by myst-nb into the ``<doc>.glue.json`` beside it; a
+    notebook run elsewhere (``scripts/run_chapter.py --keep``) keeps them in
+    its outputs. Both are read; an output in the notebook wins.
+    """
     found: dict[str, dict] = {}
+    glue_json = Path(path).with_suffix(".glue.json") if path is not None else None
+    if glue_json is not None and glue_json.is_file():
+        found.update(json.loads(glue_json.read_text(encoding="utf-8")))
     for cell in executed.cells:
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             name = ((output.get("metadata") or {}).get("scrapbook") or {}).get("name")
-            data = output.get("data") or {}
             if name:
-                found[name] = {k[len(_RECORD):]: v for k, v in data.items() if k.startswith(_RECORD)} or dict(data)
-    return found
+                found[name] = output
+    return {name: {**output, "data": {k.removeprefix(_RECORD): v
+                                      for k, v in (output.get("data") or {}).items()}}
+            for name, output in found.items()}
 
 
-def build_glue(executed: Path) -> dict[str, dict]:
-    """``{key: {mime: value}}`` from the ``<doc>.glue.json`` beside a book build's notebook.
-
-    myst-nb moves the glue outputs out of the notebook it leaves in
-    ``_build/jupyter_execute`` into that file; a notebook run elsewhere
-    (``scripts/run_chapter.py --keep``) keeps them in its outputs instead.
-    """
-    path = Path(executed).with_suffix(".glue.json")
-    if not path.is_file():
-        return {}
-    return {name: dict(output.get("data") or {})
-            for name, output in json.loads(path.read_text(encoding="utf-8")).items()}
+def glue_data(executed, path: Path | None = None) -> dict[str, dict]:
+    """``{key: {mime: value}}`` of every glued value (see :func:`glued_outputs`)."""
+    return {name: output["data"] for name, output in glued_outputs(executed, path).items()}
 
 
 def _plain(text: str, fmt: str) -> str:
@@ -1042,7 +1043,7 @@ def export_notebook(chapter: Chapter, *, spec: str | None = None, with_outputs: 
     glue = {}
     if executed.is_file():
         ran = nbformat.read(executed, as_version=4)
-        glue = {**build_glue(executed), **glue_data(ran)}
+        glue = glue_data(ran, executed)
         if with_outputs:
             merge_outputs(nb, ran)
     if not with_outputs:

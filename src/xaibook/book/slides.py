@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import mimetypes
 import re
@@ -47,6 +46,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from xaibook.book.browser import find_chromium
+from xaibook.book.notebooks import glued_outputs
 from xaibook.book.notebooks import Chapter, book_root, resolve_chapters
 
 __all__ = [
@@ -198,17 +198,6 @@ _ALTAIR_SETUP = ("try:\n    from xaibook.book.altair_setup import enable as _xb_
                  "    _xb_altair()\n    del _xb_altair\nexcept ImportError:\n    pass")
 
 
-def _glue_from_outputs(nb) -> dict[str, dict]:
-    glue = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            name = (output.get("metadata") or {}).get("scrapbook", {}).get("name")
-            if name:
-                data = {k.removeprefix(_GLUE_PREFIX): v for k, v in output.get("data", {}).items()}
-                glue[name] = {**output, "data": data}
-    return glue
-
-
 def executed_path(chapter: Chapter, *, build_dir: Path | None = None,
                   notebooks: Path | None = None) -> Path:
     """Where the chapter's executed notebook is: ``notebooks/<docname>.ipynb`` or
@@ -236,13 +225,7 @@ def executed_notebook(chapter: Chapter, *, build_dir: Path | None = None, timeou
     path = executed_path(chapter, build_dir=build_dir, notebooks=notebooks)
     if path.is_file():
         nb = nbformat.read(path, as_version=4)
-        glue = _glue_from_outputs(nb)
-        glue_json = path.with_suffix(".glue.json")
-        if glue_json.is_file():
-            for name, output in json.loads(glue_json.read_text(encoding="utf-8")).items():
-                data = {k.removeprefix(_GLUE_PREFIX): v for k, v in output.get("data", {}).items()}
-                glue[name] = {**output, "data": data}
-        return nb, glue
+        return nb, glued_outputs(nb, path)
     from nbclient import NotebookClient
 
     print(f"{chapter.docname}: not built yet ({path} missing); executing it", file=sys.stderr)
@@ -251,7 +234,7 @@ def executed_notebook(chapter: Chapter, *, build_dir: Path | None = None, timeou
     nb.cells.insert(0, nbformat.v4.new_code_cell(_ALTAIR_SETUP, metadata={"tags": ["remove-cell"]}))
     NotebookClient(nb, timeout=timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
                    resources={"metadata": {"path": str(chapter.source.parent)}}).execute()
-    return nb, _glue_from_outputs(nb)
+    return nb, glued_outputs(nb)
 
 
 # --- MyST -> the Markdown nbconvert renders --------------------------------------------
