@@ -34,8 +34,18 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 WORK=${XAIBOOK_BINDER_WORK:-$ROOT/_build/binder-check}
-PY311=${XAIBOOK_PY311:-$(command -v python3.11)}
-PY312=${XAIBOOK_PY312:-$(command -v python3.12 || echo /root/.pyenv/versions/3.12.1/bin/python3.12)}
+# The first candidate that really runs: a pyenv shim can exist for a version that is
+# installed but not selected ("pyenv: python3.12: command not found"), so `command -v`
+# alone is not enough.
+working_python() {
+  local c
+  for c in "$@"; do
+    [ -n "$c" ] && "$c" -c 'import sys' >/dev/null 2>&1 && { echo "$c"; return 0; }
+  done
+  return 1
+}
+PY311=${XAIBOOK_PY311:-$(working_python "$(command -v python3.11)" /root/.pyenv/versions/3.11*/bin/python3.11 || true)}
+PY312=${XAIBOOK_PY312:-$(working_python "$(command -v python3.12)" /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 || true)}
 LIMIT_MB=${XAIBOOK_MEMORY_LIMIT_MB:-1536}
 MODELS=${XAIBOOK_BINDER_MODEL_DIR:-${XAIBOOK_MODEL_DIR:-${XAIBOOK_DATA_DIR:-$HOME/.cache/xaibook}/models}}
 ONLY=${XAIBOOK_BINDER_ONLY:-}      # "3.11" or "3.12" to run one of the two
@@ -101,6 +111,7 @@ for line in sys.stdin:
 
 if [ "$ONLY" != "3.12" ]; then
 step "3. Binder: Python 3.11, binder/requirements.txt, binder/postBuild, fresh \$HOME"
+[ -n "$PY311" ] || fail "no working Python 3.11 (tried python3.11 on PATH and pyenv's); set XAIBOOK_PY311 to one"
 [ "$REUSE" = 1 ] && [ -x "$WORK/venv-3.11/bin/python" ] || "$PY311" -m venv "$WORK/venv-3.11"
 V311="$WORK/venv-3.11/bin/python"
 t0=$(date +%s)
@@ -122,6 +133,7 @@ fi
 
 if [ "$ONLY" != "3.11" ]; then
 step "4. Colab: Python 3.12, only a kernel; the notebooks' setup cell installs the rest"
+[ -n "$PY312" ] || fail "no working Python 3.12 (tried python3.12 on PATH, pyenv's and /usr/bin); set XAIBOOK_PY312 to one"
 [ "$REUSE" = 1 ] && [ -x "$WORK/venv-3.12/bin/python" ] || "$PY312" -m venv "$WORK/venv-3.12"
 V312="$WORK/venv-3.12/bin/python"
 "$V312" -m pip install --quiet "$(grep -i '^ipykernel==' constraints-runtime.txt)" -c constraints-runtime.txt
