@@ -25,7 +25,7 @@ import pandas as pd
 from xaibook.cases.genz.tint import PALETTE, TintedImages, colour_axes
 
 __all__ = ["colour_share", "chromatic_share", "swap_flip_rate", "accuracy_by_condition",
-           "predicted_labels"]
+           "predicted_labels", "input_channel_weights", "channel_weight_colour_share"]
 
 
 def colour_share(attributions, *, palette_rgb: Mapping[str, tuple[float, float, float]] = PALETTE,
@@ -149,3 +149,48 @@ def accuracy_by_condition(predict: Callable[[np.ndarray], np.ndarray],
         pred = predicted_labels(predict, images.x)
         rows.append({"condition": name, "accuracy": float(np.mean(pred == images.y)), "n": len(images)})
     return pd.DataFrame(rows)
+
+
+def input_channel_weights(model, images, labels) -> np.ndarray:
+    """CAM-style channel weights taken at the input: a colour-aware Grad-CAM.
+
+    Grad-CAM weights each feature map ``A_k`` of a layer by
+    ``alpha_k = mean over pixels of d score / d A_k`` and shows
+    ``ReLU(sum_k alpha_k A_k)``: one value per pixel. At the last
+    convolutional layer the ``k`` are learned features and the map cannot say
+    which colour matters. Taken at the *input*, the feature maps are the
+    image's colour channels, so ``alpha`` is one weight per colour channel:
+    how much raising red, green or blue everywhere would raise the class
+    score. These weights keep the colour axis that the map (their weighted
+    sum over channels) throws away.
+
+    Parameters
+    ----------
+    model : keras.Model
+    images : array, shape (n, h, w, c)
+    labels : int or array of int
+        class whose score is differentiated, per image.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, c): ``alpha`` per image and channel.
+    """
+    from xaibook.vision.attribution import input_gradients
+
+    grads = input_gradients(model, images, labels)
+    return np.asarray(grads, dtype=np.float64).mean(axis=(1, 2))
+
+
+def channel_weight_colour_share(weights, *,
+                                palette_rgb: Mapping[str, tuple[float, float, float]] = PALETTE
+                                ) -> float:
+    """Pooled colour share of per-image RGB channel weights (see :func:`colour_share`).
+
+    ``weights`` has shape (n, 3), e.g. from :func:`input_channel_weights`;
+    each image's weight vector is split into its colour (pink minus blue) and
+    shape (brighter in the mean tint) parts.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 2 or w.shape[1] != 3:
+        raise ValueError(f"weights must have shape (n, 3), got {w.shape}")
+    return colour_share(w[:, None, None, :], palette_rgb=palette_rgb, per_image=False)
