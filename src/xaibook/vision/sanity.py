@@ -7,8 +7,14 @@ each step compute the maps again. A method whose maps explain what the model
 maps barely change is showing something else (often just the image's edges).
 
 Similarity to the original map is measured per image by the Spearman rank
-correlation (of absolute values, and signed) and by SSIM (structural
-similarity of the maps scaled to ``[0, 1]``).
+correlation (of absolute values, and signed), by SSIM (structural
+similarity of the maps scaled to ``[0, 1]``) and by the Pearson correlation
+of their HOG features (histograms of oriented gradients), the three measures
+of Adebayo et al. The test comes in two orders: *cascading* (from the output
+down, layers stay random) and *independent* (one layer at a time, the others
+trained). Scores are read against two references: a floor (maps of two
+different garments, :func:`different_image_band`) and a ceiling (two runs of
+a sampled explainer on the same model, :func:`noise_ceiling`).
 """
 
 from __future__ import annotations
@@ -23,11 +29,20 @@ from xaibook.vision._tf import keras, quiet
 from xaibook.vision.attribution import _batch, attribute, normalize_maps
 
 __all__ = [
-    "SanityResult", "cascading_randomization", "different_image_null", "label_randomization",
-    "shuffled_labels", "edge_map", "map_similarity",
-    "method_agreement",
-    "randomize_layers", "trainable_layers",
+    "METRICS", "SanityResult", "cascading_randomization", "different_image_band",
+    "different_image_null", "edge_map", "hog_similarity", "independent_randomization",
+    "label_randomization", "map_similarity", "method_agreement", "noise_ceiling",
+    "quantus_keeps_trained_weights", "quantus_mprt", "randomize_layers", "shuffled_labels",
+    "trainable_layers",
 ]
+
+#: The similarity measures of :func:`map_similarity`.
+METRICS = ("spearman_abs", "spearman", "ssim", "hog")
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}: use one of {METRICS}")
 
 
 def trainable_layers(model) -> list[str]:
@@ -42,18 +57,25 @@ def _fresh(initializer, seed: int):
     return initializer.__class__.from_config(config)
 
 
-def randomize_layers(model, layers: Sequence[str], *, seed: int = 0):
+def randomize_layers(model, layers: Sequence[str], *, seed: int = 0, how: str = "reinit"):
     """A copy of ``model`` whose ``layers`` are re-initialised.
 
-    Each weight gets a fresh draw from the layer's own initializer (e.g.
-    ``kernel_initializer`` for a kernel, zeros for a bias), seeded with
-    ``seed`` plus the layer's position, so equal seeds give equal copies.
-    ``model`` itself is not changed.
+    With ``how="reinit"`` each weight gets a fresh draw from the layer's own
+    initializer (e.g. ``kernel_initializer`` for a kernel, zeros for a bias),
+    seeded with ``seed`` plus the layer's position, so equal seeds give equal
+    copies. With ``how="permute"`` each of the layer's trained weight arrays
+    is shuffled along its first axis instead, exactly as Quantus 0.6.0's
+    TensorFlow model does (a ``numpy.random.RandomState(seed + 1)`` per
+    layer); with the same ``seed`` the copies equal Quantus's, which lets
+    :func:`quantus_mprt` be checked against :func:`cascading_randomization`.
+    ``model`` itself is not changed; the other layers keep its weights.
 
     Returns
     -------
     keras.Model
     """
+    if how not in ("reinit", "permute"):
+        raise ValueError(f"how must be 'reinit' or 'permute', got {how!r}")
     names = {layer.name for layer in model.layers}
     unknown = [name for name in layers if name not in names]
     if unknown:
@@ -63,6 +85,10 @@ def randomize_layers(model, layers: Sequence[str], *, seed: int = 0):
         clone.set_weights(model.get_weights())
     for position, layer in enumerate(clone.layers):
         if layer.name not in layers:
+            continue
+        if how == "permute":
+            rng = np.random.RandomState(seed + 1)
+            layer.set_weights([rng.permutation(w) for w in layer.get_weights()])
             continue
         for variable in layer.weights:
             short = variable.name.split("/")[-1].split(":")[0]
@@ -83,6 +109,54 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _hog(image: np.ndarray, cell: int) -> np.ndarray:
+    from skimage.feature import hog
+
+    return hog(image, orientations=9, pixels_per_cell=(cell, cell), cells_per_block=(2, 2),
+               feature_vector=True)
+
+
+def hog_similarity(a, b, *, cell: int = 4) -> np.ndarray:
+    """Pearson correlation of the HOG features of two stacks of maps, image by image.
+
+    The histograms of oriented gradients (:func:`skimage.feature.hog`; 9
+    orientations, ``cell`` x ``cell`` pixel cells, 2 x 2 cell blocks) of the
+    absolute maps scaled to ``[0, 1]`` (:func:`normalize_maps`) describe
+    their local edge directions; Adebayo et al. (2018) compare maps by the
+    Pearson correlation of these features. A map with no gradient (a
+    constant) has all-zero features and correlation 0 with anything.
+
+    Parameters
+    ----------
+    a, b : array-like
+        ``(n, h, w)`` maps (or one ``(h, w)`` map each), ``h, w >= 2 * cell``.
+    cell : int
+        Side of a HOG cell in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` correlations in ``[-1, 1]``.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.ndim == 2:
+        a, b = a[None], b[None]
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"maps must be two (n, h, w) stacks of equal shape, got {a.shape} "
+                         f"and {b.shape}")
+    if cell < 1 or min(a.shape[1:]) < 2 * cell:
+        raise ValueError(f"maps of {a.shape[1:]} pixels are too small for 2 x 2 cells of {cell}")
+    na, nb = normalize_maps(a), normalize_maps(b)
+    return np.array([_pearson(_hog(na[i], cell), _hog(nb[i], cell)) for i in range(len(a))])
+
+
 def map_similarity(a, b) -> pd.DataFrame:
     """Similarity of two stacks of maps, image by image.
 
@@ -95,9 +169,10 @@ def map_similarity(a, b) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per image: ``spearman_abs`` (rank correlation of absolute
-        values), ``spearman`` (of signed values) and ``ssim`` (of the
-        absolute maps scaled to ``[0, 1]``). A constant map shares no
-        ranking with anything: its correlations are 0.
+        values), ``spearman`` (of signed values), ``ssim`` (of the absolute
+        maps scaled to ``[0, 1]``) and ``hog`` (:func:`hog_similarity`, NaN
+        for maps under 8 pixels a side). A constant map shares no ranking
+        with anything: its correlations are 0.
     """
     from skimage.metrics import structural_similarity
 
@@ -111,12 +186,14 @@ def map_similarity(a, b) -> pd.DataFrame:
     na, nb = normalize_maps(a), normalize_maps(b)
     side = min(a.shape[1:])
     win = 7 if side >= 7 else (side if side % 2 else side - 1)  # odd, at most 7
+    hog = hog_similarity(a, b) if side >= 8 else np.full(len(a), np.nan)
     rows = []
     for i in range(len(a)):
         ssim = (structural_similarity(na[i], nb[i], data_range=1.0, win_size=win)
                 if win >= 3 else float("nan"))
         rows.append({"image": i, "spearman_abs": _spearman(np.abs(a[i]), np.abs(b[i])),
-                     "spearman": _spearman(a[i], b[i]), "ssim": float(ssim)})
+                     "spearman": _spearman(a[i], b[i]), "ssim": float(ssim),
+                     "hog": float(hog[i])})
     return pd.DataFrame(rows)
 
 
@@ -127,15 +204,14 @@ def method_agreement(maps: dict, *, metric: str = "spearman_abs") -> pd.DataFram
     ----------
     maps : dict of str to array
         Method name to ``(n, h, w)`` maps, all of the same images.
-    metric : {"spearman_abs", "spearman", "ssim"}
+    metric : one of :data:`METRICS`
 
     Returns
     -------
     pandas.DataFrame
         Square and symmetric, methods in the order given; 1 on the diagonal.
     """
-    if metric not in ("spearman_abs", "spearman", "ssim"):
-        raise ValueError(f"unknown metric {metric!r}")
+    _check_metric(metric)
     names = list(maps)
     out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for i, a in enumerate(names):
@@ -159,10 +235,9 @@ def different_image_null(maps: dict, *, metric: str = "spearman_abs", shift: int
     ----------
     maps : dict of str to array
         method -> ``(n, h, w)`` maps of ``n >= 2`` images.
-    metric : {"spearman_abs", "spearman", "ssim"}
+    metric : one of :data:`METRICS`
     """
-    if metric not in ("spearman_abs", "spearman", "ssim"):
-        raise ValueError(f"metric must be 'spearman_abs', 'spearman' or 'ssim', got {metric!r}")
+    _check_metric(metric)
     out = {}
     for method, m in maps.items():
         m = np.asarray(m, dtype=np.float64)
@@ -172,6 +247,88 @@ def different_image_null(maps: dict, *, metric: str = "spearman_abs", shift: int
             raise ValueError("shift must pair each image with a different one")
         out[method] = float(map_similarity(m, np.roll(m, shift, axis=0))[metric].median())
     return pd.Series(out, name=f"different images ({metric})")
+
+
+def different_image_band(maps: dict, *, metric: str = "spearman_abs",
+                         quantiles=(0.05, 0.95)) -> pd.DataFrame:
+    """The floor as a band: similarity of every pair of *different* images' maps.
+
+    For each method, every map of the trained model is compared with the map
+    of every other image (all ``n (n - 1) / 2`` pairs; the measures are
+    symmetric). A sanity score inside the band is no more similar to the
+    trained map than the map of another garment is.
+
+    Parameters
+    ----------
+    maps : dict of str to array
+        method -> ``(n, h, w)`` maps of ``n >= 2`` images.
+    metric : one of :data:`METRICS`
+    quantiles : (float, float)
+        Lower and upper edge of the band, as quantiles of the pairs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by method: ``low``, ``median``, ``high`` and ``pairs``.
+    """
+    _check_metric(metric)
+    lo, hi = quantiles
+    if not 0 <= lo < hi <= 1:
+        raise ValueError(f"quantiles must be 0 <= low < high <= 1, got {quantiles}")
+    rows = {}
+    for method, m in maps.items():
+        m = np.asarray(m, dtype=np.float64)
+        if m.ndim != 3 or len(m) < 2:
+            raise ValueError(f"maps of {method!r} must be (n, h, w) with n >= 2, got {m.shape}")
+        i, j = np.triu_indices(len(m), k=1)
+        values = map_similarity(m[i], m[j])[metric]
+        rows[method] = {"low": values.quantile(lo), "median": values.median(),
+                        "high": values.quantile(hi), "pairs": len(values)}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "method"
+    return out.astype({"pairs": int})
+
+
+def noise_ceiling(model, images, labels, method: str, *, seeds=(0, 1),
+                  method_options: dict | None = None,
+                  explain: Callable | None = None) -> pd.DataFrame:
+    """The ceiling a sanity score must be read against: two runs of one explainer.
+
+    A sampled explainer (SHAP's expected gradients, LIME, SmoothGrad) gives
+    a different map on every seed, for the *same* model. The similarity of
+    two such runs is the most a randomized model's map could reach; a sanity
+    score near it means "unchanged", however far below 1 it is.
+
+    Parameters
+    ----------
+    model : keras.Model
+    images, labels : the images to explain and the class explained for each.
+    method : str
+        A method of :func:`xaibook.vision.attribution.attribute` that takes ``seed``.
+    seeds : (int, int)
+        The two seeds compared.
+    method_options : dict, optional
+        Other keyword arguments of the method (not ``seed``).
+    explain : callable, optional
+        ``explain(model, images, labels, method, **options)``; default
+        :func:`attribute`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image, the columns of :func:`map_similarity`. A
+        deterministic method scores 1 everywhere.
+    """
+    seeds = tuple(seeds)
+    if len(seeds) != 2 or seeds[0] == seeds[1]:
+        raise ValueError(f"seeds must be two different seeds, got {seeds}")
+    options = dict(method_options or {})
+    if "seed" in options:
+        raise ValueError("give the seeds in seeds=, not in method_options")
+    explain = explain or attribute
+    x = _batch(model, images)
+    first, second = (explain(model, x, labels, method, seed=s, **options) for s in seeds)
+    return map_similarity(first, second).assign(method=method)
 
 
 def shuffled_labels(labels, *, seed: int = 0) -> np.ndarray:
@@ -203,8 +360,8 @@ def label_randomization(trained, randomized, images, labels, methods: Sequence[s
     Returns
     -------
     pandas.DataFrame
-        one row per method and image: ``method``, ``image``, ``spearman_abs``,
-        ``spearman``, ``ssim`` (see :func:`map_similarity`).
+        one row per method and image: ``method``, ``image`` and the
+        measures of :func:`map_similarity`.
     """
     method_options = dict(method_options or {})
     if tuple(trained.input_shape) != tuple(randomized.input_shape):
@@ -217,7 +374,7 @@ def label_randomization(trained, randomized, images, labels, methods: Sequence[s
         b = attribute(randomized, x, labels, method=method, **kw)
         rows.append(map_similarity(a, b).assign(method=method))
     out = pd.concat(rows, ignore_index=True)
-    return out[["method", "image", "spearman_abs", "spearman", "ssim"]]
+    return out[["method", "image", *METRICS]]
 
 
 def edge_map(images) -> np.ndarray:
@@ -238,32 +395,37 @@ def edge_map(images) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SanityResult:
-    """Result of :func:`cascading_randomization`.
+    """Result of :func:`cascading_randomization` or :func:`independent_randomization`.
 
     Attributes
     ----------
     stages : tuple of str
-        ``"original"``, then the name of each layer as it is randomised
-        (randomisation is cumulative: stage ``"conv2"`` has every layer
-        from the output down to ``conv2`` re-initialised).
+        ``"original"``, then the name of each layer as it is randomised.
+        In the cascading order randomisation is cumulative (stage ``"conv2"``
+        has every layer from the output down to ``conv2`` re-initialised); in
+        the independent order only the named layer is, the others keep their
+        trained weights.
     methods : tuple of str
     maps : dict
         ``maps[stage][method]``: ``(n, h, w)`` array.
     scores : pandas.DataFrame
         One row per stage (after the original), method and image, with the
-        columns of :func:`map_similarity` and ``step`` (1 = top layer).
+        columns of :func:`map_similarity` and ``step`` (1 = first layer
+        randomised).
+    order : {"cascading", "independent"}
     """
 
     stages: tuple[str, ...]
     methods: tuple[str, ...]
     maps: dict = field(repr=False)
     scores: pd.DataFrame = field(repr=False)
+    order: str = "cascading"
 
     def summary(self, metric: str = "spearman_abs") -> pd.DataFrame:
-        """Mean and spread of ``metric`` per stage and method (long format),
-        including the original model (similarity 1 by definition)."""
-        if metric not in ("spearman_abs", "spearman", "ssim"):
-            raise ValueError(f"unknown metric {metric!r}")
+        """Mean and spread (quartiles over images) of ``metric`` per stage and
+        method (long format), including the original model (similarity 1 by
+        definition)."""
+        _check_metric(metric)
         grouped = self.scores.groupby(["step", "stage", "method"], sort=False)[metric]
         out = grouped.agg(mean="mean", low=lambda s: s.quantile(0.25),
                           high=lambda s: s.quantile(0.75)).reset_index()
@@ -278,11 +440,39 @@ class SanityResult:
                 .reindex(index=list(self.methods), columns=list(self.stages)))
 
 
+def _randomization_test(model, images, labels, methods, *, layers, seed, method_options,
+                        explain, order, how) -> SanityResult:
+    if order not in ("cascading", "independent"):
+        raise ValueError(f"order must be 'cascading' or 'independent', got {order!r}")
+    x = _batch(model, images)
+    method_options = method_options or {}
+    explain = explain or attribute
+    layers = list(trainable_layers(model) if layers is None else layers)
+    if not layers:
+        raise ValueError("the model has no layers with weights to randomise")
+    methods = tuple(methods)
+    stages = ("original", *layers)
+    maps = {"original": {m: explain(model, x, labels, m, **method_options.get(m, {}))
+                         for m in methods}}
+    rows = []
+    for step in range(1, len(stages)):
+        chosen = layers[:step] if order == "cascading" else [layers[step - 1]]
+        randomized = randomize_layers(model, chosen, seed=seed, how=how)
+        maps[stages[step]] = {}
+        for m in methods:
+            new = explain(randomized, x, labels, m, **method_options.get(m, {}))
+            maps[stages[step]][m] = new
+            sim = map_similarity(maps["original"][m], new)
+            rows.append(sim.assign(step=step, stage=stages[step], method=m))
+    scores = pd.concat(rows, ignore_index=True)[["step", "stage", "method", "image", *METRICS]]
+    return SanityResult(stages, methods, maps, scores, order)
+
+
 def cascading_randomization(model, images, labels, methods: Sequence[str] = (
         "gradient", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++"), *,
         layers: Sequence[str] | None = None, seed: int = 0,
         method_options: dict | None = None,
-        explain: Callable | None = None) -> SanityResult:
+        explain: Callable | None = None, how: str = "reinit") -> SanityResult:
     """Adebayo et al.'s cascading randomization test.
 
     Parameters
@@ -306,30 +496,152 @@ def cascading_randomization(model, images, labels, methods: Sequence[str] = (
     explain : callable, optional
         ``explain(model, images, labels, method, **options)``; defaults to
         :func:`attribute`.
+    how : {"reinit", "permute"}
+        How a layer is randomised (:func:`randomize_layers`).
 
     Returns
     -------
     SanityResult
     """
+    return _randomization_test(model, images, labels, methods, layers=layers, seed=seed,
+                               method_options=method_options, explain=explain,
+                               order="cascading", how=how)
+
+
+def independent_randomization(model, images, labels, methods: Sequence[str] = (
+        "gradient", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++"), *,
+        layers: Sequence[str] | None = None, seed: int = 0,
+        method_options: dict | None = None,
+        explain: Callable | None = None, how: str = "reinit") -> SanityResult:
+    """Adebayo et al.'s independent (layer-by-layer) randomization test.
+
+    Each stage re-initialises *one* layer and keeps every other layer
+    trained, so a stage measures how much the maps depend on that layer
+    alone. The layers, seeds and draws are those of
+    :func:`cascading_randomization` (same parameters): the first stage of
+    both tests is the same model.
+
+    Returns
+    -------
+    SanityResult
+        with ``order="independent"``.
+    """
+    return _randomization_test(model, images, labels, methods, layers=layers, seed=seed,
+                               method_options=method_options, explain=explain,
+                               order="independent", how=how)
+
+
+# --- Quantus cross-check -----------------------------------------------------------
+
+
+def quantus_keeps_trained_weights(model, *, seed: int = 42) -> bool:
+    """Does Quantus's own TensorFlow randomisation keep the trained weights?
+
+    Takes the first model that ``quantus.TensorFlowModel.get_random_layer_generator``
+    yields in the cascading (``"top_down"``) order, where only the output
+    layer should be random, and checks that every other layer still has
+    ``model``'s weights. Quantus 0.6.0 clones the model with
+    :func:`keras.models.clone_model`, which builds fresh, *untrained*
+    weights, and never copies the trained ones back in that order (only the
+    ``"independent"`` order does), so this returns ``False`` there.
+    """
+    import quantus
+
+    wrapped = quantus.TensorFlowModel(model=model, channel_first=False)
+    with quiet():
+        name, randomized = next(iter(wrapped.get_random_layer_generator(order="top_down",
+                                                                        seed=seed)))
+    for layer in model.layers:
+        if not layer.weights or layer.name == name:
+            continue
+        ours = layer.get_weights()
+        theirs = randomized.get_layer(layer.name).get_weights()
+        if any(not np.array_equal(a, b) for a, b in zip(ours, theirs)):
+            return False
+    return True
+
+
+def _kept_weights_generator(self, order: str = "top_down", seed: int = 42):
+    """Quantus 0.6.0's ``TensorFlowModel.get_random_layer_generator`` with one
+    change: the clone starts from the trained weights (``set_weights``), so
+    each stage randomises only the layers it names."""
+    original = self.state_dict()
+    randomized = keras.models.clone_model(self.model)
+    randomized.set_weights(original)
+    layers = [layer for layer in randomized.layers if len(layer.get_weights()) > 0]
+    if order == "top_down":
+        layers = layers[::-1]
+    for layer in layers:
+        if order == "independent":
+            randomized.set_weights(original)
+        rng = np.random.RandomState(seed + 1)  # = np.random.seed(seed + 1), as Quantus
+        layer.set_weights([rng.permutation(w) for w in layer.get_weights()])
+        yield layer.name, randomized
+
+
+def quantus_mprt(model, images, labels, method: str, *, order: str = "cascading",
+                 seed: int = 42, keep_trained: bool = True,
+                 method_options: dict | None = None) -> pd.DataFrame:
+    """Quantus's model-parameter-randomisation test (``quantus.MPRT``) on our maps.
+
+    Quantus randomises a layer by permuting its weights (the same draws as
+    :func:`randomize_layers` with ``how="permute"``), explains every image
+    again and scores it against the trained model's map by the Spearman
+    rank correlation of the absolute maps (Quantus's defaults: ``abs=True``,
+    normalised by the maximum). Our maps come from :func:`attribute`.
+
+    Parameters
+    ----------
+    model : keras.Model
+    images, labels : the images to explain and the class explained for each.
+    method : str
+        A method of :func:`attribute`.
+    order : {"cascading", "independent"}
+        Quantus's ``"top_down"`` or ``"independent"`` layer order.
+    seed : int
+        Quantus's seed.
+    keep_trained : bool
+        Replace, for this call only, Quantus's TensorFlow layer generator by
+        one that starts from the trained weights (see
+        :func:`quantus_keeps_trained_weights`); ``False`` runs the library as
+        it is.
+    method_options : dict, optional
+        Keyword arguments of the method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stage and image: ``stage`` (the layer randomised last),
+        ``image``, ``spearman_abs``.
+    """
+    import quantus
+
+    if order not in ("cascading", "independent"):
+        raise ValueError(f"order must be 'cascading' or 'independent', got {order!r}")
+    options = dict(method_options or {})
     x = _batch(model, images)
-    method_options = method_options or {}
-    explain = explain or attribute
-    layers = list(trainable_layers(model) if layers is None else layers)
-    if not layers:
-        raise ValueError("the model has no layers with weights to randomise")
-    methods = tuple(methods)
-    stages = ("original", *layers)
-    maps = {"original": {m: explain(model, x, labels, m, **method_options.get(m, {}))
-                         for m in methods}}
-    rows = []
-    for step in range(1, len(stages)):
-        randomized = randomize_layers(model, layers[:step], seed=seed)
-        maps[stages[step]] = {}
-        for m in methods:
-            new = explain(randomized, x, labels, m, **method_options.get(m, {}))
-            maps[stages[step]][m] = new
-            sim = map_similarity(maps["original"][m], new)
-            rows.append(sim.assign(step=step, stage=stages[step], method=m))
-    scores = pd.concat(rows, ignore_index=True)[
-        ["step", "stage", "method", "image", "spearman_abs", "spearman", "ssim"]]
-    return SanityResult(stages, methods, maps, scores)
+    y = np.broadcast_to(np.asarray(labels, dtype=int), (len(x),)).copy()
+    want = tuple(model.input_shape[1:])
+
+    def explain(model, inputs, targets, **kwargs):
+        batch = np.asarray(inputs)
+        if batch.shape[1:] != want:  # Quantus hands the images over channel-first
+            batch = np.moveaxis(batch, 1, -1)
+        return attribute(model, batch, np.asarray(targets, dtype=int), method, **options)[:, None]
+
+    metric = quantus.MPRT(layer_order="top_down" if order == "cascading" else "independent",
+                          seed=seed, disable_warnings=True, display_progressbar=False)
+    cls = quantus.TensorFlowModel
+    original = cls.get_random_layer_generator
+    if keep_trained:
+        cls.get_random_layer_generator = _kept_weights_generator
+    try:
+        with quiet():
+            scores = metric(model=model, x_batch=x, y_batch=y, a_batch=None,
+                            explain_func=explain, channel_first=False)
+    finally:
+        cls.get_random_layer_generator = original
+    rows = [{"stage": stage, "image": i, "spearman_abs": float(v)}
+            for stage, values in scores.items() if stage != "original"
+            for i, v in enumerate(values)]
+    return pd.DataFrame(rows)
