@@ -52,6 +52,17 @@ def test_altair_charts_have_titles_and_axes():
                             "mean": [1.0, 0.5], "low": [1.0, 0.4], "high": [1.0, 0.6]})
     spec = plots.sanity_chart(summary, title="S").to_dict()
     assert spec["title"] == "S"
+    null = pd.DataFrame({"low": [0.1], "high": [0.3]}, index=["g"])
+    spec = plots.sanity_chart(summary, title="N", null=null, ceiling=pd.Series({"g": 0.8})).to_dict()
+    assert spec["title"] == "N" and spec["facet"]["field"] == "method"
+    marks = [layer["mark"]["type"] for layer in spec["spec"]["layer"]]
+    assert marks == ["rect", "errorbar", "line", "rule"]
+    values = next(iter(spec["datasets"].values()))
+    assert {v["null_low"] for v in values} == {0.1} and {v["ceiling"] for v in values} == {0.8}
+    with pytest.raises(ValueError, match="missing"):
+        plots.sanity_chart(summary, null=null.rename(index={"g": "h"}))
+    with pytest.raises(ValueError, match="null too"):
+        plots.sanity_chart(summary, ceiling=pd.Series({"g": 0.8}))
     agreement = pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"])
     assert plots.agreement_heatmap(agreement, title="A").to_dict()["title"] == "A"
     with pytest.raises(ValueError):

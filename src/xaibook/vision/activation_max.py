@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from xaibook.vision._tf import keras, quiet, tf
 from xaibook.vision.attribution import logits_model
 
-__all__ = ["ClassVisualization", "activation_maximization"]
+__all__ = ["ClassVisualization", "activation_maximization", "class_likeness", "seed_agreement"]
 
 
 @dataclass(frozen=True)
@@ -160,3 +161,100 @@ def activation_maximization(model, classes, *, steps: int = 512, learning_rate: 
         images = (low + (high - low) / (1 + np.exp(-z))).astype(np.float32)
         probs = np.asarray(model(images, training=False))
     return ClassVisualization(images, tuple(classes), probs)
+
+
+def _flat(images) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 4:
+        x = x.mean(axis=-1)
+    if x.ndim != 3:
+        raise ValueError(f"images must be (n, h, w) or (n, h, w, c), got {x.shape}")
+    return x.reshape(len(x), -1)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every row of ``a`` with every row of ``b`` (0 for a constant row)."""
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    out = (a @ b.T) / np.outer(np.where(na > 0, na, 1), np.where(nb > 0, nb, 1))
+    out[na == 0] = 0
+    out[:, nb == 0] = 0
+    return out
+
+
+def class_likeness(images, classes, train_images, train_labels) -> pd.DataFrame:
+    """How much each image looks like the average training image of each class.
+
+    Parameters
+    ----------
+    images : array-like
+        ``(k, h, w[, c])`` images, e.g. :attr:`ClassVisualization.images`.
+    classes : sequence of int
+        The class each image stands for.
+    train_images, train_labels : array-like
+        Images (any scale: correlations are scale-free) and labels whose
+        per-class means are the references.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image: ``class``, ``own`` (Pearson correlation of the
+        image's pixels with its own class's mean image), ``best_other`` (the
+        highest correlation with another class's mean), ``best_class`` (the
+        class whose mean it resembles most) and ``own_rank`` (1: its own
+        class's mean is the one it resembles most).
+    """
+    x = _flat(images)
+    classes = np.asarray(classes, dtype=int)
+    if len(classes) != len(x):
+        raise ValueError(f"{len(classes)} classes for {len(x)} images")
+    t, y = _flat(train_images), np.asarray(train_labels)
+    labels = np.unique(y)
+    if not set(classes) <= set(labels):
+        raise ValueError("every class needs training images")
+    means = np.stack([t[y == k].mean(axis=0) for k in labels])
+    r = _corr(x, means)
+    own_col = np.searchsorted(labels, classes)
+    own = r[np.arange(len(x)), own_col]
+    others = r.copy()
+    others[np.arange(len(x)), own_col] = -np.inf
+    return pd.DataFrame({"class": classes, "own": own, "best_other": others.max(axis=1),
+                         "best_class": labels[r.argmax(axis=1)],
+                         "own_rank": (r > own[:, None]).sum(axis=1) + 1})
+
+
+def seed_agreement(runs) -> pd.DataFrame:
+    """Do runs with different seeds find the same image for a class?
+
+    Parameters
+    ----------
+    runs : sequence of ClassVisualization
+        At least two runs over the same classes (different seeds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class: ``same_class`` (mean Pearson correlation of the
+        class's images over every pair of runs) and ``other_classes`` (mean
+        correlation of the class's image in one run with the *other*
+        classes' images in another run: the null that ``same_class`` must
+        beat for the images to be specific to their class).
+    """
+    runs = list(runs)
+    if len(runs) < 2:
+        raise ValueError("need at least two runs")
+    classes = runs[0].classes
+    if any(r.classes != classes for r in runs):
+        raise ValueError("every run must visualise the same classes in the same order")
+    flat = [_flat(r.images) for r in runs]
+    same, other = [], []
+    k = len(classes)
+    off = ~np.eye(k, dtype=bool)
+    for i in range(len(runs)):
+        for j in range(i + 1, len(runs)):
+            r = _corr(flat[i], flat[j])
+            same.append(np.diag(r))
+            other.append(np.where(off, r, 0).sum(axis=1) / max(k - 1, 1))
+    return pd.DataFrame({"class": list(classes), "same_class": np.mean(same, axis=0),
+                         "other_classes": np.mean(other, axis=0)})

@@ -214,20 +214,69 @@ def history_chart(history: pd.DataFrame, *, title: str = "Training history"):
 
 
 def sanity_chart(summary: pd.DataFrame, *, title: str = "Cascading randomization",
-                 y_title: str = "Rank correlation with the original map"):
-    """Altair chart of :meth:`SanityResult.summary`: similarity per stage and method."""
+                 y_title: str = "Rank correlation with the original map",
+                 null: pd.DataFrame | None = None, ceiling: pd.Series | None = None,
+                 x_title: str = "Randomized down to layer (cumulative)", columns: int = 4):
+    """Altair chart of :meth:`SanityResult.summary`: similarity per stage and method.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``step``, ``stage``, ``method``, ``mean``, ``low``, ``high`` (long format).
+    null : pandas.DataFrame, optional
+        The floor, indexed by method, with ``low`` and ``high``
+        (:func:`xaibook.vision.sanity.different_image_band`). Given, the chart
+        has one small panel per method with the band drawn in grey behind its
+        line: a score inside the band is no more similar to the trained map
+        than another garment's map is.
+    ceiling : pandas.Series, optional
+        Method -> the similarity of two runs of the method on the trained
+        model (:func:`xaibook.vision.sanity.noise_ceiling`), drawn as a dashed
+        line in the panels (needs ``null``).
+    x_title, columns : str, int
+        Title of the x axis; panels per row.
+    """
     import altair as alt
 
     needed = {"step", "stage", "method", "mean", "low", "high"}
     if not needed <= set(summary.columns):
         raise ValueError(f"summary needs columns {sorted(needed)}")
+    if ceiling is not None and null is None:
+        raise ValueError("a ceiling is drawn in the per-method panels: give null too")
     order = list(dict.fromkeys(summary.sort_values("step")["stage"]))
-    base = alt.Chart(summary).encode(
-        x=alt.X("stage:N", sort=order, title="Randomized down to layer (cumulative)",
-                axis=alt.Axis(labelAngle=0)),
-        color=alt.Color("method:N", title="Method"))
-    band = base.mark_errorbar(opacity=0.5).encode(y=alt.Y("low:Q", title=y_title), y2="high:Q")
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("mean:Q", title=y_title),
-        tooltip=["stage", "method", alt.Tooltip("mean:Q", format=".2f")])
-    return (band + line).properties(title=title, width=420, height=260)
+    x = alt.X("stage:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=-40 if null is not None else 0))
+    if null is None:
+        base = alt.Chart(summary).encode(x=x, color=alt.Color("method:N", title="Method"))
+        band = base.mark_errorbar(opacity=0.5).encode(y=alt.Y("low:Q", title=y_title), y2="high:Q")
+        line = base.mark_line(point=True).encode(
+            y=alt.Y("mean:Q", title=y_title),
+            tooltip=["stage", "method", alt.Tooltip("mean:Q", format=".2f")])
+        return (band + line).properties(title=title, width=420, height=260)
+    missing = sorted(set(summary["method"]) - set(null.index))
+    if missing or not {"low", "high"} <= set(null.columns):
+        raise ValueError(f"null needs low and high for every method (missing: {missing})")
+    data = summary.merge(null[["low", "high"]].rename(columns={"low": "null_low", "high": "null_high"}),
+                         left_on="method", right_index=True)
+    if ceiling is not None:
+        data = data.assign(ceiling=data["method"].map(ceiling))
+    methods = list(dict.fromkeys(summary["method"]))
+    scale = alt.Scale(domain=[min(-0.2, float(data[["low", "null_low"]].min().min())), 1])
+    y = alt.Y("mean:Q", title=y_title, scale=scale)
+    floor = (alt.Chart().transform_filter(alt.datum.step == 0)
+             .mark_rect(color="#999999", opacity=0.35)
+             .encode(y=alt.Y("null_low:Q", title=y_title, scale=scale), y2="null_high:Q",
+                     tooltip=[alt.Tooltip("null_low:Q", title="different garments from", format=".2f"),
+                              alt.Tooltip("null_high:Q", title="to", format=".2f")]))
+    bars = alt.Chart().mark_errorbar(color="#1f77b4").encode(
+        x=x, y=alt.Y("low:Q", title=y_title, scale=scale), y2="high:Q")
+    line = alt.Chart().mark_line(point=True, color="#1f77b4").encode(
+        x=x, y=y, tooltip=["stage", "method", alt.Tooltip("mean:Q", format=".2f")])
+    layers = [floor, bars, line]
+    if ceiling is not None:
+        layers.append(alt.Chart().transform_filter(alt.datum.step == 0)
+                      .transform_filter("isValid(datum.ceiling)")
+                      .mark_rule(strokeDash=[4, 3], color="#d62728")
+                      .encode(y=alt.Y("ceiling:Q", title=y_title, scale=scale)))
+    return (alt.layer(*layers, data=data).properties(width=150, height=130)
+            .facet(facet=alt.Facet("method:N", sort=methods, title=None), columns=columns)
+            .properties(title=title))
