@@ -59,6 +59,14 @@ def test_vanilla_gradient_is_exact(model):
     np.testing.assert_allclose(maps, np.broadcast_to(region_mask(), maps.shape).astype(float))
 
 
+def test_gradients_in_batches_equal_one_pass(model, monkeypatch):
+    x, labels = images(5), [0, 1, 0, 1, 0]
+    whole = A.input_gradients(model, x, labels)
+    monkeypatch.setattr(A, "GRADIENT_BATCH", 2)  # 2 + 2 + 1 images
+    np.testing.assert_allclose(A.input_gradients(model, x, labels), whole, rtol=1e-6, atol=1e-7)
+    assert A.input_gradients(model, x, labels).shape == whole.shape
+
+
 def test_shap_and_lime_find_the_region(model):
     x = images(2, seed=1)
     background = np.zeros((4, 12, 12, 1), np.float32)
