@@ -95,3 +95,27 @@ def test_measurements_are_cached_by_recipe_seed_and_models(tmp_path, monkeypatch
     S._seed_rows(data, recipe, 0, {0.0: SimpleNamespace(key="a"), 1.0: SimpleNamespace(key="c")},
                  tmp_path)
     assert len(calls) == 4                                   # a retrained model re-measures
+
+
+def test_tcav_counts_only_the_direction_the_cliche_predicts():
+    recipe = SeededRecipe()
+    runs = _runs(recipe)
+    dress, trouser = recipe.tcav_classes
+    # both classes: concept score above the null and highly significant from s = 0.5
+    for c in (dress, trouser):
+        runs[f"tcav_{c}"] = 0.9
+        runs[f"tcav_null_{c}"] = 0.5
+    _, dets = seeded_detections(runs, recipe)
+    onset = onset_distribution(dets)
+    assert onset.loc[f"TCAV pink, class {dress}", "seeds_detecting"] == 5      # pink raises dresses
+    assert onset.loc[f"TCAV pink, class {trouser}", "seeds_detecting"] == 0    # not trousers
+    runs[f"tcav_{trouser}"] = 0.1                                              # pink lowers trousers
+    _, dets = seeded_detections(runs, recipe)
+    assert onset_distribution(dets).loc[f"TCAV pink, class {trouser}", "seeds_detecting"] == 5
+
+
+def test_small_tcav_must_fit_inside_the_full_one():
+    with pytest.raises(ValueError, match="tcav_small"):
+        SeededRecipe(tcav_small=(30, 40))
+    with pytest.raises(ValueError, match="tcav_small"):
+        SeededRecipe(tcav_small=(10, 200))
