@@ -52,3 +52,14 @@ def test_seed_agreement_known_answers():
         seed_agreement(same[:1])
     with pytest.raises(ValueError, match="same classes"):
         seed_agreement([same[0], vis([left, top], classes=(1, 0))])
+
+
+def test_part_selects_images_classes_and_probabilities():
+    _, _, left, top = two_class_data()
+    both = ClassVisualization(np.stack([left, top, top, left])[..., None], (0, 1, 1, 0),
+                              np.arange(8.0).reshape(4, 2))
+    half = both.part(slice(2, 4))
+    assert half.classes == (1, 0)
+    np.testing.assert_array_equal(half.images[0, ..., 0], top)
+    np.testing.assert_array_equal(half.probabilities, [[4, 5], [6, 7]])
+    np.testing.assert_array_equal(half.target_probability, [5, 6])

@@ -136,6 +136,10 @@ def test_noise_ceiling_is_one_for_a_deterministic_explainer_and_below_for_a_samp
     same_seed = sanity.noise_ceiling(model, x, 0, "smoothgrad", seeds=(5, 6),
                                      method_options={"n_samples": 4})
     assert not np.allclose(same_seed["spearman_abs"], sampled["spearman_abs"])
+    given = sanity.attribute(model, x, 0, method="smoothgrad", n_samples=4, seed=0)
+    reused = sanity.noise_ceiling(model, x, 0, "smoothgrad", method_options={"n_samples": 4},
+                                  first=given)
+    np.testing.assert_allclose(reused["spearman_abs"], sampled["spearman_abs"])
     with pytest.raises(ValueError, match="two different seeds"):
         sanity.noise_ceiling(model, x, 0, "smoothgrad", seeds=(1, 1))
     with pytest.raises(ValueError, match="seeds="):

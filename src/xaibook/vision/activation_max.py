@@ -44,6 +44,13 @@ class ClassVisualization:
         """``(k,)`` probability of each image's own class."""
         return self.probabilities[np.arange(len(self.classes)), list(self.classes)]
 
+    def part(self, index) -> "ClassVisualization":
+        """The images selected by ``index`` (a slice or integer array), e.g. one of
+        several starts per class optimised in one batch."""
+        keep = np.arange(len(self.classes))[index]
+        return ClassVisualization(self.images[keep], tuple(self.classes[i] for i in keep),
+                                  self.probabilities[keep])
+
 
 def _seeded_jitter(jitter: int, rng: np.random.Generator):
     with quiet():

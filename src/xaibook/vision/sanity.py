@@ -291,7 +291,7 @@ def different_image_band(maps: dict, *, metric: str = "spearman_abs",
 
 def noise_ceiling(model, images, labels, method: str, *, seeds=(0, 1),
                   method_options: dict | None = None,
-                  explain: Callable | None = None) -> pd.DataFrame:
+                  explain: Callable | None = None, first=None) -> pd.DataFrame:
     """The ceiling a sanity score must be read against: two runs of one explainer.
 
     A sampled explainer (SHAP's expected gradients, LIME, SmoothGrad) gives
@@ -312,12 +312,16 @@ def noise_ceiling(model, images, labels, method: str, *, seeds=(0, 1),
     explain : callable, optional
         ``explain(model, images, labels, method, **options)``; default
         :func:`attribute`.
+    first : array-like, optional
+        The maps of the first seed, if already computed (e.g. the trained
+        model's maps of :func:`cascading_randomization`); only the second
+        seed is then run.
 
     Returns
     -------
     pandas.DataFrame
-        One row per image, the columns of :func:`map_similarity`. A
-        deterministic method scores 1 everywhere.
+        One row per image, the columns of :func:`map_similarity` and
+        ``method``. A deterministic method scores 1 everywhere.
     """
     seeds = tuple(seeds)
     if len(seeds) != 2 or seeds[0] == seeds[1]:
@@ -327,7 +331,9 @@ def noise_ceiling(model, images, labels, method: str, *, seeds=(0, 1),
         raise ValueError("give the seeds in seeds=, not in method_options")
     explain = explain or attribute
     x = _batch(model, images)
-    first, second = (explain(model, x, labels, method, seed=s, **options) for s in seeds)
+    if first is None:
+        first = explain(model, x, labels, method, seed=seeds[0], **options)
+    second = explain(model, x, labels, method, seed=seeds[1], **options)
     return map_similarity(first, second).assign(method=method)
 
 
