@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("tensorflow")
@@ -96,9 +97,14 @@ def test_run_image_experiment_end_to_end_and_cached(tmp_path):
     methods = set(ex.detections["method"])
     assert {"colour-swap test", "Gen-Z accuracy drop", "Grad-CAM", "LIME (superpixels)"} <= methods
     assert ex.detections.loc[ex.detections["method"] == "Grad-CAM", "detected"].eq(False).all()
+    assert ex.seconds["measures_from_cache"] is False
     again = run_image_experiment(data, recipe, cache_dir=tmp_path, methods=("gradient",))
     assert again.seconds["models_from_cache"] == 2
     assert again.accuracy.equals(ex.accuracy)
+    third = run_image_experiment(data, recipe, cache_dir=tmp_path, methods=("gradient", "shap"))
+    assert third.seconds["measures_from_cache"] is True       # measurements read back
+    pd.testing.assert_frame_equal(third.shares, ex.shares)
+    pd.testing.assert_frame_equal(third.reference, ex.reference)
     with pytest.raises(ValueError, match="channel-resolved"):
         run_image_experiment(data, recipe, cache_dir=tmp_path, methods=("lime",))
 

@@ -3,7 +3,8 @@
 For each strength of the cliché the same CNN recipe (:mod:`xaibook.vision.cnn`,
 with an RGB input) is trained on the same Fashion-MNIST images, coloured by
 :func:`xaibook.cases.genz.tint.make_cliched`; the models are cached by recipe, so a
-rebuild loads them. Then, per strength:
+rebuild loads them; so are the measurements below (beside the models, keyed
+by recipe, methods and the models' own keys). Then, per strength:
 
 * **accuracy** on a test set coloured like the training data (the world as it
   was), and on the two Gen-Z sets (colour independent of the class, colour
@@ -29,7 +30,11 @@ reduction (:func:`xaibook.vision.attribution.input_gradients`,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -38,7 +43,8 @@ import pandas as pd
 
 from xaibook.vision._tf import keras
 from xaibook.vision.attribution import input_gradients, logits_model, shap_all_classes
-from xaibook.vision.cnn import FASHION_RECIPE, CNNRecipe, TrainedCNN, TrainingSettings, load_or_train
+from xaibook.vision.cnn import (FASHION_RECIPE, CNNRecipe, TrainedCNN, TrainingSettings, load_or_train,
+                                model_dir)
 from xaibook.cases.genz.colour_stats import accuracy_by_condition, colour_share, predicted_labels, swap_flip_rate
 from xaibook.cases.genz.detection import Detection, Threshold, detection_table
 from xaibook.cases.genz.tint import TintedImages, make_cliched, make_genz
@@ -283,38 +289,11 @@ def run_image_experiment(data: ImageData, recipe: ImageRecipe = ImageRecipe(), *
     seconds["models"] = time.perf_counter() - start
     seconds["models_from_cache"] = sum(m.from_cache for m in models.values())
 
-    genz = {mode: make_genz(data.x_test, data.y_test, mode, seed=_colour_seed(recipe, "genz"))
-            for mode in ("independent", "reversed")}
     explain = make_cliched(data.x_test[:recipe.n_explain], data.y_test[:recipe.n_explain], 1.0,
                            seed=_colour_seed(recipe, "test"))
-    rng = np.random.default_rng(recipe.seed)
-    background = make_cliched(data.x_train, data.y_train, 0.0, seed=_colour_seed(recipe, "train")) \
-        .x[rng.choice(len(data.x_train), recipe.n_background, replace=False)]
-
-    acc_rows, ref_rows, share_rows = [], [], []
-    start = time.perf_counter()
-    for s, trained in models.items():
-        predict = lambda x, m=trained.model: m.predict(x, batch_size=500, verbose=0)  # noqa: E731
-        cliched = make_cliched(data.x_test, data.y_test, s, seed=_colour_seed(recipe, "test"))
-        acc = accuracy_by_condition(predict, {"clichéd": cliched, **genz})
-        acc_rows.append(acc.assign(strength=s))
-        by = acc.set_index("condition")["accuracy"]
-        ref_rows.append({"strength": s, "flip_rate": swap_flip_rate(predict, cliched),
-                         "accuracy_drop": by["clichéd"] - by["reversed"]})
-    seconds["accuracy"] = time.perf_counter() - start
-
-    for method in methods:
-        start = time.perf_counter()
-        for s, trained in models.items():
-            labels = predicted_labels(lambda x, m=trained.model: m.predict(x, verbose=0), explain.x)
-            maps = channel_attributions(trained.model, explain.x, labels, method, recipe, background)
-            per_image = colour_share(maps)
-            share_rows.append({"strength": s, "method": method,
-                               "colour_share": colour_share(maps, per_image=False),
-                               "median_image_share": float(np.nanmedian(per_image))})
-        seconds[method] = time.perf_counter() - start
-
-    accuracy = pd.concat(acc_rows, ignore_index=True)[["strength", "condition", "accuracy", "n"]]
+    acc_rows, ref_rows, share_rows = _cached_measures(data, recipe, models, tuple(methods), explain,
+                                                      seconds, cache_dir)
+    accuracy = pd.DataFrame(acc_rows)[["strength", "condition", "accuracy", "n"]]
     reference = pd.DataFrame(ref_rows)
     shares = pd.DataFrame(share_rows)
     if len(shares):
@@ -342,3 +321,63 @@ def run_image_experiment(data: ImageData, recipe: ImageRecipe = ImageRecipe(), *
     return ImageExperiment(recipe, accuracy, reference, shares, detection_table(dets), models,
                            explain, seconds)
 
+
+MEASURE_VERSION = 1
+
+
+def _measure_all(data: ImageData, recipe: ImageRecipe, models: dict, methods, explain,
+                 seconds: dict):
+    """Accuracy, references and colour shares of every model (the expensive part)."""
+    genz = {mode: make_genz(data.x_test, data.y_test, mode, seed=_colour_seed(recipe, "genz"))
+            for mode in ("independent", "reversed")}
+    rng = np.random.default_rng(recipe.seed)
+    background = make_cliched(data.x_train, data.y_train, 0.0, seed=_colour_seed(recipe, "train")) \
+        .x[rng.choice(len(data.x_train), recipe.n_background, replace=False)]
+
+    acc_rows, ref_rows, share_rows = [], [], []
+    start = time.perf_counter()
+    for s, trained in models.items():
+        predict = lambda x, m=trained.model: m.predict(x, batch_size=500, verbose=0)  # noqa: E731
+        cliched = make_cliched(data.x_test, data.y_test, s, seed=_colour_seed(recipe, "test"))
+        acc = accuracy_by_condition(predict, {"clichéd": cliched, **genz})
+        acc_rows += [{**r, "strength": float(s), "n": int(r["n"]), "accuracy": float(r["accuracy"])}
+                     for r in acc.to_dict("records")]
+        by = acc.set_index("condition")["accuracy"]
+        ref_rows.append({"strength": float(s), "flip_rate": swap_flip_rate(predict, cliched),
+                         "accuracy_drop": float(by["clichéd"] - by["reversed"])})
+    seconds["accuracy"] = time.perf_counter() - start
+
+    for method in methods:
+        start = time.perf_counter()
+        for s, trained in models.items():
+            labels = predicted_labels(lambda x, m=trained.model: m.predict(x, verbose=0), explain.x)
+            maps = channel_attributions(trained.model, explain.x, labels, method, recipe, background)
+            per_image = colour_share(maps)
+            share_rows.append({"strength": float(s), "method": method,
+                               "colour_share": colour_share(maps, per_image=False),
+                               "median_image_share": float(np.nanmedian(per_image))})
+        seconds[method] = time.perf_counter() - start
+
+    return acc_rows, ref_rows, share_rows
+
+
+def _cached_measures(data, recipe, models, methods, explain, seconds, cache_dir):
+    """:func:`_measure_all`, cached beside the models by recipe, methods and model keys."""
+    blob = json.dumps({"recipe": dataclasses.asdict(recipe), "methods": list(methods),
+                       "models": [m.key for m in models.values()], "version": MEASURE_VERSION},
+                      sort_keys=True, default=str)
+    key = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    folder = Path(cache_dir) if cache_dir is not None else model_dir()
+    path = folder / f"genz-image-measures-{key}.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+        seconds["measures_from_cache"] = True
+        return stored["accuracy"], stored["reference"], stored["shares"]
+    acc, ref, shares = _measure_all(data, recipe, models, methods, explain, seconds)
+    seconds["measures_from_cache"] = False
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"accuracy": acc, "reference": ref, "shares": shares}, indent=1,
+                              default=float))
+    os.replace(tmp, path)
+    return acc, ref, shares
