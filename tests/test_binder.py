@@ -43,6 +43,15 @@ def test_apt_brings_fashion_mnist():
     assert "dataset-fashion-mnist" in lines
 
 
+def test_apt_brings_the_libraries_opencv_loads():
+    # quantus needs opencv-python (not the headless build), whose cv2 links
+    # libGL and GLib: missing from Binder's base image, present on Colab.
+    runtime = (BINDER.parent / "requirements-runtime.txt").read_text().lower()
+    lines = [line.strip() for line in (BINDER / "apt.txt").read_text().splitlines()]
+    if "opencv-python==" in runtime:
+        assert {"libgl1", "libglib2.0-0"} <= set(lines)
+
+
 def test_postbuild_is_an_executable_bash_script():
     post = BINDER / "postBuild"
     assert os.access(post, os.X_OK)
