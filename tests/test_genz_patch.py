@@ -100,3 +100,26 @@ def test_summary_thresholds_from_the_null_models():
     assert summary.loc["mass_shap", "diff_median"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="at least 5"):
         PatchRecipe(seeds=(0, 1))
+
+
+def test_patch_model_keys_without_loading_match_what_patch_models_asks_for(monkeypatch):
+    from types import SimpleNamespace
+
+    import xaibook.cases.genz.patched as P
+    from xaibook.vision.cnn import cache_key
+
+    asked = []
+
+    def fake_load(recipe, settings, images, labels, **kw):
+        asked.append(cache_key(recipe, settings, images, labels))
+        return SimpleNamespace(key=asked[-1])
+
+    monkeypatch.setattr(P, "load_or_train", fake_load)
+    rng = np.random.default_rng(0)
+    fashion = SimpleNamespace(x_train=rng.integers(0, 255, size=(50, 28, 28), dtype=np.uint8),
+                              y_train=np.arange(50) % 10,
+                              x_test=rng.integers(0, 255, size=(20, 28, 28), dtype=np.uint8),
+                              y_test=np.arange(20) % 10)
+    recipe = P.PatchRecipe(n_train=40, n_test=20, n_explain=5, lime_images=2)
+    P.patch_models(fashion, recipe, 2)
+    assert P.patch_model_keys(fashion, recipe, 2) == asked and len(set(asked)) == 2

@@ -119,3 +119,25 @@ def test_small_tcav_must_fit_inside_the_full_one():
         SeededRecipe(tcav_small=(30, 40))
     with pytest.raises(ValueError, match="tcav_small"):
         SeededRecipe(tcav_small=(10, 200))
+
+
+def test_model_keys_without_loading_match_what_seed_models_asks_for(monkeypatch):
+    from types import SimpleNamespace
+
+    import xaibook.cases.genz.seeded as S
+    from xaibook.vision.cnn import cache_key
+
+    asked = []
+
+    def fake_load(recipe, settings, images, labels, **kw):
+        asked.append(cache_key(recipe, settings, images, labels))
+        return SimpleNamespace(key=asked[-1])
+
+    monkeypatch.setattr(S, "load_or_train", fake_load)
+    recipe = SeededRecipe(strengths=(0.0, 1.0))
+    rng = np.random.default_rng(0)
+    data = S.SeededData(*(rng.integers(0, 255, size=(30, 28, 28), dtype=np.uint8),
+                          rng.integers(0, 10, size=30)) * 3)
+    S.seed_models(data, recipe, 3)
+    assert S.seed_model_keys(data, recipe, 3) == asked
+    assert len(set(asked)) == 2

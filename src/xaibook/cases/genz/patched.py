@@ -43,14 +43,14 @@ from xaibook.stats import null_threshold, summarise
 from xaibook.vision._tf import keras
 from xaibook.vision.attribution import (gradcam, input_gradients, lime_explain, logits_model,
                                         shap_all_classes)
-from xaibook.vision.cnn import CNNRecipe, TrainingSettings, load_or_train, model_dir
+from xaibook.vision.cnn import CNNRecipe, TrainingSettings, cache_key, load_or_train, model_dir
 from xaibook.cases.genz.patch import (PATCH_GROUP, box_area_share, box_mass, make_patched,
                                       patch_flip_rates)
 from xaibook.cases.genz.seeded import SEEDED_CNN, SEEDED_TRAINING, _signed_smoothgrad
 from xaibook.cases.genz.tint import make_genz
 
 __all__ = ["PatchRecipe", "PatchExperiment", "MASS_METHODS", "REFERENCES", "patch_models",
-           "run_patch_experiment", "patch_summary"]
+           "run_patch_experiment", "patch_summary", "example_maps"]
 
 #: Spatial explainers scored by their mass in the patch box: key -> readable name.
 MASS_METHODS = {
@@ -204,13 +204,29 @@ def _measure(model, recipe: PatchRecipe, seed: int, s: float, test, explain, bac
 MEASURE_VERSION = 1
 
 
-def _measures(fashion, recipe: PatchRecipe, seed: int, models: dict, cache_dir) -> list:
+def _measures_path(recipe: PatchRecipe, seed: int, model_keys, cache_dir) -> Path:
     spec = {k: v for k, v in dataclasses.asdict(recipe).items() if k != "seeds"}
     blob = json.dumps({"recipe": spec, "seed": int(seed), "version": MEASURE_VERSION,
-                       "models": [m.key for m in models.values()]}, sort_keys=True, default=str)
+                       "models": list(model_keys)}, sort_keys=True, default=str)
     key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     folder = Path(cache_dir) if cache_dir is not None else model_dir()
-    path = folder / f"genz-patch-measures-{seed}-{key}.json"
+    return folder / f"genz-patch-measures-{seed}-{key}.json"
+
+
+def patch_model_keys(fashion, recipe: PatchRecipe, seed: int) -> list:
+    """The cache keys :func:`patch_models` would load or train, without loading anything."""
+    data = _seed_data(fashion, recipe, seed)
+    training = dataclasses.replace(recipe.training, seed=int(seed))
+    keys = []
+    for s in recipe.strengths:
+        train = _training_images(data, recipe, seed, s)
+        keys.append(cache_key(recipe.cnn, training, train.x, train.y))
+    return keys
+
+
+def _measures(fashion, recipe: PatchRecipe, seed: int, models: dict, cache_dir) -> list:
+    path = _measures_path(recipe, seed, [m.key for m in models.values()], cache_dir)
+    folder = path.parent
     if path.exists():
         return json.loads(path.read_text())
     data = _seed_data(fashion, recipe, seed)
@@ -294,6 +310,11 @@ def run_patch_experiment(fashion, recipe: PatchRecipe = PatchRecipe(), *,
         raise TypeError("recipe must be a PatchRecipe")
     rows, seconds = [], {"train": 0.0, "measure": 0.0, "from_cache": 0}
     for seed in recipe.seeds:
+        cached = _measures_path(recipe, seed, patch_model_keys(fashion, recipe, seed), cache_dir)
+        if cached.exists():  # measured before: the models need not even be loaded
+            rows += json.loads(cached.read_text())
+            seconds["measures_from_cache"] = seconds.get("measures_from_cache", 0) + 1
+            continue
         start = time.perf_counter()
         models = patch_models(fashion, recipe, seed, cache_dir=cache_dir)
         seconds["train"] += time.perf_counter() - start
@@ -308,3 +329,37 @@ def run_patch_experiment(fashion, recipe: PatchRecipe = PatchRecipe(), *,
     box = make_patched(np.zeros((1, 28, 28, 3)), np.array([0]), 0.0, seed=0, corner=recipe.corner,
                        size=recipe.size).box
     return PatchExperiment(recipe, runs, patch_summary(runs, recipe), box_area_share(box), seconds)
+
+
+def example_maps(fashion, recipe: PatchRecipe = PatchRecipe(), *, seed: int | None = None,
+                 n: int = 5, cache_dir=None) -> dict:
+    """Maps of the first ``n`` explained garments (with the patch) under one seed's two models.
+
+    Returns a dict of ``(n, h, w[, 3])`` arrays: ``"image"``, and for the null
+    and the patched model their Grad-CAM (``"gradcam null"``,
+    ``"gradcam patched"``), the patched model's saliency (absolute gradient
+    summed over channels) and LIME (black fill) maps, plus ``"segments"``
+    (LIME's superpixels) and ``"labels"`` (the patched model's predictions).
+    The models are released before returning.
+    """
+    seed = recipe.seeds[0] if seed is None else seed
+    models = patch_models(fashion, recipe, seed, cache_dir=cache_dir)
+    data = _seed_data(fashion, recipe, seed)
+    test = make_genz(data.x_test, data.y_test, "independent", seed=100 * seed + 14)
+    group = np.flatnonzero(np.isin(data.y_test, sorted(PATCH_GROUP)))[:n]
+    x = make_patched(test.x[group], test.y[group], 1.0, seed=0, corner=recipe.corner,
+                     size=recipe.size, has_patch=np.ones(len(group), bool)).x
+    null, hit = models[0.0].model, models[1.0].model
+    labels = hit.predict(x, verbose=0).argmax(1)
+    null_labels = null.predict(x, verbose=0).argmax(1)
+    lime = lime_explain(hit, x, labels, num_samples=recipe.lime_samples, seed=seed,
+                        segmentation="slic")
+    out = {"image": x, "gradcam null": gradcam(null, x, null_labels),
+           "gradcam patched": gradcam(hit, x, labels),
+           "saliency patched": np.abs(input_gradients(hit, x, labels)).sum(axis=-1),
+           "lime patched": lime.maps, "segments": lime.segments, "labels": labels,
+           "null labels": null_labels}
+    del models, null, hit
+    keras.backend.clear_session()
+    gc.collect()
+    return out

@@ -33,6 +33,7 @@ so it is a distribution over seeds, not one number.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -46,7 +47,7 @@ import pandas as pd
 from xaibook.stats import null_threshold
 from xaibook.vision._tf import keras
 from xaibook.vision.attribution import input_gradients, lime_explain, swap_fill
-from xaibook.vision.cnn import CNNRecipe, TrainingSettings, load_or_train, model_dir
+from xaibook.vision.cnn import CNNRecipe, TrainingSettings, cache_key, load_or_train, model_dir
 from xaibook.vision.tcav import bonferroni, tcav
 from xaibook.cases.genz.colour_stats import (accuracy_by_condition, channel_weight_colour_share,
                                              chromatic_share, colour_share, input_channel_weights,
@@ -325,6 +326,24 @@ def onset_distribution(detections: pd.DataFrame) -> pd.DataFrame:
 MEASURE_VERSION = 2
 
 
+def _measures_path(recipe, seed, model_keys, cache_dir) -> Path:
+    spec = {k: v for k, v in dataclasses.asdict(recipe).items() if k != "seeds"}
+    blob = json.dumps({"recipe": spec, "seed": int(seed), "version": MEASURE_VERSION,
+                       "models": list(model_keys)}, sort_keys=True, default=str)
+    key = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    folder = Path(cache_dir) if cache_dir is not None else model_dir()
+    return folder / f"genz-seeded-measures-{seed}-{key}.json"
+
+
+def seed_model_keys(data: SeededData, recipe: SeededRecipe, seed: int) -> list:
+    """The cache keys :func:`seed_models` would load or train, without loading anything."""
+    keys = []
+    for s in recipe.strengths:
+        coloured = make_cliched(data.x_train, data.y_train, s, seed=100 * seed + 1)
+        keys.append(cache_key(recipe.cnn, _training(recipe, seed), coloured.x, coloured.y))
+    return keys
+
+
 def _seed_rows(data, recipe, seed, models, cache_dir) -> list:
     """Measurements of one seed's models, cached beside the models.
 
@@ -332,12 +351,8 @@ def _seed_rows(data, recipe, seed, models, cache_dir) -> list:
     trained models' own cache keys and :data:`MEASURE_VERSION`; any change
     re-measures.
     """
-    spec = {k: v for k, v in dataclasses.asdict(recipe).items() if k != "seeds"}
-    blob = json.dumps({"recipe": spec, "seed": int(seed), "version": MEASURE_VERSION,
-                       "models": [m.key for m in models.values()]}, sort_keys=True, default=str)
-    key = hashlib.sha256(blob.encode()).hexdigest()[:16]
-    folder = Path(cache_dir) if cache_dir is not None else model_dir()
-    path = folder / f"genz-seeded-measures-{seed}-{key}.json"
+    path = _measures_path(recipe, seed, [m.key for m in models.values()], cache_dir)
+    folder = path.parent
     if path.exists():
         return json.loads(path.read_text())
     genz = {mode: make_genz(data.x_test, data.y_test, mode, seed=100 * seed + 3)
@@ -363,6 +378,11 @@ def run_seeded_experiment(fashion, recipe: SeededRecipe = SeededRecipe(), *,
     rows, seconds = [], {"train": 0.0, "measure": 0.0, "from_cache": 0}
     for seed in recipe.seeds:
         data = seeded_data(fashion, recipe, seed)
+        cached = _measures_path(recipe, seed, seed_model_keys(data, recipe, seed), cache_dir)
+        if cached.exists():  # measured before: the models need not even be loaded
+            rows += json.loads(cached.read_text())
+            seconds["measures_from_cache"] = seconds.get("measures_from_cache", 0) + 1
+            continue
         start = time.perf_counter()
         models = seed_models(data, recipe, seed, cache_dir=cache_dir)
         seconds["train"] += time.perf_counter() - start
@@ -371,6 +391,7 @@ def run_seeded_experiment(fashion, recipe: SeededRecipe = SeededRecipe(), *,
         rows += _seed_rows(data, recipe, seed, models, cache_dir)
         del models
         keras.backend.clear_session()
+        gc.collect()
         seconds["measure"] += time.perf_counter() - start
     runs = pd.DataFrame(rows)
     m = len(recipe.strengths) * len(recipe.tcav_classes)
