@@ -80,3 +80,18 @@ def test_error_rate_parity_is_blind_when_the_labels_carry_the_bias(experiment):
     det = experiment.detections.set_index(["method", "strength"])
     assert not det.loc[("equalized odds difference (observed labels)", 1.0), "detected"]
     assert det.loc[("equalized odds difference (real labels)", 1.0), "detected"]
+
+
+def test_cached_experiment_reads_back_the_same_tables(tmp_path):
+    from xaibook.cases.genz.tabular_experiment import cached_tabular_experiment
+
+    recipe = TabularRecipe(strengths=(0.0, 1.0), n_rows=600, top_k=1, n_eval=100, n_pdp=50,
+                           n_shap=20, n_lime=2, lime_samples=100, n_audit=50, audit_runs=1)
+    frame = _frame(600)
+    first = cached_tabular_experiment(frame, recipe, cache_dir=tmp_path)
+    again = cached_tabular_experiment(frame, recipe, cache_dir=tmp_path)
+    assert first.seconds["from_cache"] is False and again.seconds["from_cache"] is True
+    pd.testing.assert_frame_equal(first.summary, again.summary)
+    pd.testing.assert_frame_equal(first.detections, again.detections)
+    other = cached_tabular_experiment(frame.assign(x2=frame["x2"] + 1), recipe, cache_dir=tmp_path)
+    assert other.seconds["from_cache"] is False                    # other data, recomputed

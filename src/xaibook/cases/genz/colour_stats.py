@@ -10,9 +10,14 @@ Two kinds of evidence, kept apart on purpose:
   a channel axis and measures how much of its mass points along the colour
   axis (pink minus blue) rather than the shape axis (brighter in the same
   hue), see :func:`xaibook.cases.genz.tint.colour_axes`. A map without a channel
-  axis (one number per pixel: Grad-CAM, LIME's superpixels) says *where* the
-  evidence is, never *what* it is; it cannot show colour at all, which
-  :func:`colour_share` reports as an error rather than a number.
+  axis (one number per pixel: Grad-CAM's map at any layer, LIME's superpixel
+  weights with a black fill) says *where* the evidence is, never *what* it
+  is; it cannot show colour at all, which :func:`colour_share` reports as an
+  error rather than a number. The colour-blindness belongs to those
+  settings: Grad-CAM's channel weights taken at the input
+  (:func:`input_channel_weights`, scored by
+  :func:`channel_weight_colour_share`) and LIME with a recolouring fill
+  (:func:`xaibook.vision.attribution.swap_fill`) do see colour.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from xaibook.cases.genz.proxy import plant_proxy_bias
 
 __all__ = ["TabularRecipe", "TabularExperiment", "EXPLAINERS", "GROUP_METRICS",
            "explainer_thresholds", "group_thresholds", "prepare_adult", "proxy_ranks",
-           "run_tabular_experiment"]
+           "run_tabular_experiment", "cached_tabular_experiment"]
 
 #: The explainers compared, in table order.
 EXPLAINERS = ("permutation importance", "partial dependence", "FairML", "LIME", "SHAP")
@@ -304,3 +304,76 @@ def run_tabular_experiment(frame: pd.DataFrame, recipe: TabularRecipe = TabularR
         })
     return TabularExperiment(recipe, pd.DataFrame(summary), pd.concat(scores, ignore_index=True),
                              detection_table(detections), dict(clock.seconds))
+
+
+#: Modules whose source is part of the cache key of :func:`cached_tabular_experiment`.
+_KEY_MODULES = ("xaibook.cases.genz.tabular_experiment", "xaibook.cases.genz.proxy",
+                "xaibook.cases.genz.detection", "xaibook.tabular.audit",
+                "xaibook.tabular.dependence", "xaibook.tabular.fairness",
+                "xaibook.tabular.importance", "xaibook.tabular.local", "xaibook.tabular.models")
+_KEY_PACKAGES = ("scikit-learn", "shap", "lime", "fairml", "fairlearn", "numpy", "pandas")
+
+
+def _cache_key(frame: pd.DataFrame, recipe: TabularRecipe, label: str) -> str:
+    import dataclasses
+    import hashlib
+    import importlib
+    import inspect
+    import json
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    versions = {}
+    for name in _KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    digest.update(json.dumps({"recipe": dataclasses.asdict(recipe), "label": label,
+                              "versions": versions}, sort_keys=True, default=str).encode())
+    for module in _KEY_MODULES:
+        digest.update(inspect.getsource(importlib.import_module(module)).encode())
+    digest.update(json.dumps([str(c) for c in frame.columns] + [str(t) for t in frame.dtypes]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_tabular_experiment(frame: pd.DataFrame, recipe: TabularRecipe = TabularRecipe(), *,
+                              label: str = "income", cache_dir=None) -> TabularExperiment:
+    """:func:`run_tabular_experiment` with the default model, cached on disk.
+
+    The key hashes the recipe, the data, the label, the installed versions of
+    the libraries involved and the *source* of the modules that compute the
+    result (this one, the proxy, the detection rules and the tabular
+    explainers), so any change to them recomputes. The cache folder is the
+    model cache (``XAIBOOK_MODEL_DIR``, else ``data_home()/models``);
+    ``seconds["from_cache"]`` says whether the result was read back.
+    """
+    import os
+    import pickle
+    from pathlib import Path
+
+    if cache_dir is None:
+        env = os.environ.get("XAIBOOK_MODEL_DIR")
+        if env:
+            folder = Path(env).expanduser()
+        else:
+            from xaibook.data import data_home
+
+            folder = data_home() / "models"
+    else:
+        folder = Path(cache_dir)
+    path = folder / f"genz-tabular-{_cache_key(frame, recipe, label)}.pkl"
+    if path.exists():
+        with open(path, "rb") as fh:
+            result = pickle.load(fh)
+        return TabularExperiment(result.recipe, result.summary, result.scores, result.detections,
+                                 {**result.seconds, "from_cache": True})
+    result = run_tabular_experiment(frame, recipe, label=label)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(result, fh)
+    os.replace(tmp, path)
+    return TabularExperiment(result.recipe, result.summary, result.scores, result.detections,
+                             {**result.seconds, "from_cache": False})
