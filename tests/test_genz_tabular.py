@@ -93,5 +93,6 @@ def test_cached_experiment_reads_back_the_same_tables(tmp_path):
     assert first.seconds["from_cache"] is False and again.seconds["from_cache"] is True
     pd.testing.assert_frame_equal(first.summary, again.summary)
     pd.testing.assert_frame_equal(first.detections, again.detections)
+    pd.testing.assert_frame_equal(first.scores, again.scores)
     other = cached_tabular_experiment(frame.assign(x2=frame["x2"] + 1), recipe, cache_dir=tmp_path)
     assert other.seconds["from_cache"] is False                    # other data, recomputed

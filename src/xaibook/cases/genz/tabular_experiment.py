@@ -346,11 +346,12 @@ def cached_tabular_experiment(frame: pd.DataFrame, recipe: TabularRecipe = Tabul
     the libraries involved and the *source* of the modules that compute the
     result (this one, the proxy, the detection rules and the tabular
     explainers), so any change to them recomputes. The cache folder is the
-    model cache (``XAIBOOK_MODEL_DIR``, else ``data_home()/models``);
+    model cache (``XAIBOOK_MODEL_DIR``, else ``data_home()/models``), as JSON
+    beside the trained models (so it travels with them to Binder and Colab);
     ``seconds["from_cache"]`` says whether the result was read back.
     """
+    import json
     import os
-    import pickle
     from pathlib import Path
 
     if cache_dir is None:
@@ -363,17 +364,20 @@ def cached_tabular_experiment(frame: pd.DataFrame, recipe: TabularRecipe = Tabul
             folder = data_home() / "models"
     else:
         folder = Path(cache_dir)
-    path = folder / f"genz-tabular-{_cache_key(frame, recipe, label)}.pkl"
+    path = folder / f"genz-tabular-{_cache_key(frame, recipe, label)}.json"
+    tables = ("summary", "scores", "detections")
     if path.exists():
-        with open(path, "rb") as fh:
-            result = pickle.load(fh)
-        return TabularExperiment(result.recipe, result.summary, result.scores, result.detections,
-                                 {**result.seconds, "from_cache": True})
+        from io import StringIO
+
+        stored = json.loads(path.read_text())
+        read = {name: pd.read_json(StringIO(stored[name]), orient="table") for name in tables}
+        return TabularExperiment(recipe, read["summary"], read["scores"], read["detections"],
+                                 {**stored["seconds"], "from_cache": True})
     result = run_tabular_experiment(frame, recipe, label=label)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(result, fh)
+    blob = {name: getattr(result, name).to_json(orient="table") for name in tables}
+    tmp.write_text(json.dumps({**blob, "seconds": result.seconds}))
     os.replace(tmp, path)
     return TabularExperiment(result.recipe, result.summary, result.scores, result.detections,
                              {**result.seconds, "from_cache": False})
