@@ -244,7 +244,8 @@ def sanity_chart(summary: pd.DataFrame, *, title: str = "Cascading randomization
     if ceiling is not None and null is None:
         raise ValueError("a ceiling is drawn in the per-method panels: give null too")
     order = list(dict.fromkeys(summary.sort_values("step")["stage"]))
-    x = alt.X("stage:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=-40 if null is not None else 0))
+    x = alt.X("stage:N", sort=order, title=x_title,
+              axis=alt.Axis(labelAngle=-40 if null is not None else 0))
     if null is None:
         base = alt.Chart(summary).encode(x=x, color=alt.Color("method:N", title="Method"))
         band = base.mark_errorbar(opacity=0.5).encode(y=alt.Y("low:Q", title=y_title), y2="high:Q")
