@@ -88,3 +88,21 @@ def test_errors_and_bonferroni():
         T.directional_derivatives(model, x, 0, "act", np.ones(3))
     np.testing.assert_allclose(T.bonferroni([0.01, 0.2, 0.5]), [0.03, 0.6, 1.0])
     np.testing.assert_allclose(T.bonferroni([0.01], n_tests=10), [0.1])
+
+
+def test_shared_cavs_give_the_same_result_as_fitting_them_per_class():
+    rng = np.random.default_rng(3)
+    model = known_model()
+    concept = _noise(30, rng)
+    concept[:, 0] += 2.0
+    randoms = [_noise(30, rng) for _ in range(5)]
+    class_images = _noise(20, rng)
+    cavs = T.fit_cavs(model, concept, randoms, "act", seed=7)
+    for label in (0, 1):
+        alone = T.tcav(model, class_images, label, concept, randoms, "act", seed=7)
+        shared = T.tcav(model, class_images, label, concept, randoms, "act", seed=7, cavs=cavs)
+        np.testing.assert_array_equal(alone.scores, shared.scores)
+        np.testing.assert_array_equal(alone.null_scores, shared.null_scores)
+        assert alone.p_value == shared.p_value or (np.isnan(alone.p_value) and np.isnan(shared.p_value))
+    with pytest.raises(ValueError, match="one concept and one null"):
+        T.tcav(model, class_images, 0, concept, randoms, "act", cavs=(cavs[0][:2], cavs[1][:2]))

@@ -28,7 +28,8 @@ from xaibook.vision._tf import keras, quiet, tf
 from xaibook.vision.attribution import _batch, _labels, logits_model
 
 __all__ = ["CAV", "TCAVResult", "layer_activations", "concept_activation_vector",
-           "directional_derivatives", "layer_gradients", "tcav_score", "tcav", "bonferroni"]
+           "directional_derivatives", "layer_gradients", "tcav_score", "fit_cavs", "tcav",
+           "bonferroni"]
 
 
 def _layer_model(model, layer: str):
@@ -171,8 +172,28 @@ class TCAVResult:
         return float(np.mean(self.null_scores))
 
 
+def fit_cavs(model, concept_images, random_sets: Sequence, layer: str, *,
+             seed: int = 0) -> tuple[list, list]:
+    """The CAVs :func:`tcav` fits, for reuse across classes.
+
+    Returns ``(concept_cavs, null_cavs)``: for each random set ``i`` the CAV of
+    the concept against it and the CAV of set ``i`` against set ``i + 1``
+    (cyclically), each fitted with seed ``seed + i``. They depend on the model,
+    the layer and the image sets, not on the class whose score is tested.
+    """
+    if len(random_sets) < 3:
+        raise ValueError(f"TCAV needs at least 3 random sets for its null, got {len(random_sets)}")
+    concept = layer_activations(model, concept_images, layer)
+    randoms = [layer_activations(model, r, layer) for r in random_sets]
+    concept_cavs, null_cavs = [], []
+    for i, r in enumerate(randoms):
+        concept_cavs.append(concept_activation_vector(concept, r, seed=seed + i))
+        null_cavs.append(concept_activation_vector(r, randoms[(i + 1) % len(randoms)], seed=seed + i))
+    return concept_cavs, null_cavs
+
+
 def tcav(model, class_images, label: int, concept_images, random_sets: Sequence, layer: str,
-         *, seed: int = 0) -> TCAVResult:
+         *, seed: int = 0, cavs: tuple[list, list] | None = None) -> TCAVResult:
     """TCAV score of a concept for one class, with a random-concept null.
 
     Parameters
@@ -191,21 +212,24 @@ def tcav(model, class_images, label: int, concept_images, random_sets: Sequence,
     layer : str
         layer name whose activations define the CAVs.
     seed : int
+    cavs : optional
+        ``fit_cavs(model, concept_images, random_sets, layer, seed=seed)``,
+        computed once and shared by several classes (same result, less work).
     """
     from scipy.stats import ttest_ind
 
     if len(random_sets) < 3:
         raise ValueError(f"TCAV needs at least 3 random sets for its null, got {len(random_sets)}")
-    concept = layer_activations(model, concept_images, layer)
-    randoms = [layer_activations(model, r, layer) for r in random_sets]
+    if cavs is None:
+        cavs = fit_cavs(model, concept_images, random_sets, layer, seed=seed)
+    concept_cavs, null_cavs = cavs
+    if len(concept_cavs) != len(random_sets) or len(null_cavs) != len(random_sets):
+        raise ValueError("cavs must hold one concept and one null CAV per random set")
     grads = layer_gradients(model, class_images, np.full(len(class_images), int(label)), layer)
     scores, null, acc = [], [], []
-    for i, r in enumerate(randoms):
-        cav = concept_activation_vector(concept, r, seed=seed + i)
+    for cav, rcav in zip(concept_cavs, null_cavs):
         acc.append(cav.accuracy)
         scores.append(tcav_score(grads @ cav.vector))
-        other = randoms[(i + 1) % len(randoms)]
-        rcav = concept_activation_vector(r, other, seed=seed + i)
         null.append(tcav_score(grads @ rcav.vector))
     scores, null = np.asarray(scores), np.asarray(null)
     if np.ptp(scores) == 0 and np.ptp(null) == 0:

@@ -48,7 +48,7 @@ from xaibook.stats import null_threshold
 from xaibook.vision._tf import keras
 from xaibook.vision.attribution import input_gradients, lime_explain, swap_fill
 from xaibook.vision.cnn import CNNRecipe, TrainingSettings, cache_key, load_or_train, model_dir
-from xaibook.vision.tcav import bonferroni, tcav
+from xaibook.vision.tcav import bonferroni, fit_cavs, tcav
 from xaibook.cases.genz.colour_stats import (accuracy_by_condition, channel_weight_colour_share,
                                              chromatic_share, colour_share, input_channel_weights,
                                              predicted_labels, swap_flip_rate)
@@ -239,18 +239,21 @@ def _measure(trained, data, recipe, seed, s, genz, explain, concept, randoms) ->
         lime_seg.append(int(res.n_segments[0]))
     row.update(lime_colour=float(np.mean(lime_sum)), lime_r2=float(np.median(lime_r2)),
                lime_segments=float(np.median(lime_seg)))
+    n_sets, n_img = recipe.tcav_small
+    small_sets = (concept[:n_img], [r[:n_img] for r in randoms[:n_sets]])
+    cavs = fit_cavs(model, concept, randoms, recipe.tcav_layer, seed=seed)
+    small_cavs = fit_cavs(model, *small_sets, recipe.tcav_layer, seed=seed)
     for c in recipe.tcav_classes:
         idx = np.flatnonzero(genz["independent"].y == c)
         res = tcav(model, genz["independent"].x[idx], c, concept, randoms, recipe.tcav_layer,
-                   seed=seed)
+                   seed=seed, cavs=cavs)
         row[f"tcav_{c}"] = res.mean
         row[f"tcav_null_{c}"] = res.null_mean
         row[f"tcav_p_{c}"] = res.p_value
         row[f"tcav_null_sd_{c}"] = float(np.std(res.null_scores))
         row[f"tcav_cav_acc_{c}"] = float(np.median(res.cav_accuracy))
-        n_sets, n_img = recipe.tcav_small
-        small = tcav(model, genz["independent"].x[idx], c, concept[:n_img],
-                     [r[:n_img] for r in randoms[:n_sets]], recipe.tcav_layer, seed=seed)
+        small = tcav(model, genz["independent"].x[idx], c, *small_sets, recipe.tcav_layer,
+                     seed=seed, cavs=small_cavs)
         row[f"tcav_small_{c}"] = small.mean
         row[f"tcav_small_null_{c}"] = small.null_mean
         row[f"tcav_small_p_{c}"] = small.p_value
