@@ -16,8 +16,16 @@
     The image experiment over five seeds with smaller CNNs: thresholds from
     the strength-0 runs, onsets per seed, colour-aware LIME, an un-hinted
     chromatic share and TCAV (imports TensorFlow; not imported here).
+``xaibook.cases.genz.patch``
+    A localised cliché: a coloured patch in a corner tied to a group of
+    classes; the share of a map's mass in its box; patch-toggle and move tests.
+``xaibook.cases.genz.patched``
+    The patch over five seeds: null and patched CNNs, flip tests and the
+    spatial explainers' mass in the box against the null models (imports
+    TensorFlow; not imported here).
 ``xaibook.cases.genz.tabular_experiment``
-    Planted proxy at several strengths: explainer ranks and group metrics.
+    Planted proxy at several strengths: explainer ranks and group metrics
+    (cached on disk by :func:`~xaibook.cases.genz.tabular_experiment.cached_tabular_experiment`).
 ``xaibook.cases.genz.plots``
     The chapter's charts and the colour-swap figure.
 """
