@@ -128,7 +128,8 @@ def lighthouse_cli() -> Path:
     return cli
 
 
-def run_lighthouse(cli: Path, url: str, preset: str, chrome: str) -> dict:
+def run_lighthouse(cli: Path, url: str, preset: str, chrome: str,
+                   keep: Path | None = None) -> dict:
     flags = [f for f in CHROMIUM_ARGS if f != "--disable-gpu"] + [
         "--headless=new", "--no-sandbox", "--disable-gpu",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
@@ -144,6 +145,9 @@ def run_lighthouse(cli: Path, url: str, preset: str, chrome: str) -> dict:
         if proc.returncode != 0 or not out.is_file():
             raise RuntimeError(f"lighthouse failed on {url}: {proc.stderr.strip()[-400:]}")
         report = json.loads(out.read_text())
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(out, keep)
     audits = report["audits"]
     score = report["categories"]["performance"]["score"]
     return {
@@ -152,11 +156,39 @@ def run_lighthouse(cli: Path, url: str, preset: str, chrome: str) -> dict:
         "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
         "fcp_s": audits["first-contentful-paint"]["numericValue"] / 1000,
         "cls": audits["cumulative-layout-shift"]["numericValue"],
+        "lcp_element": _lcp_element(audits),
+        "top_tasks": _top_scripts(audits),
     }
 
 
+def _lcp_element(audits: dict) -> str:
+    """What the largest contentful paint was (Lighthouse's node snippet)."""
+    try:
+        for item in audits["largest-contentful-paint-element"]["details"]["items"]:
+            for sub in item.get("items", [item]):
+                node = sub.get("node")
+                if node:
+                    return (node.get("selector") or node.get("snippet") or "")[:80]
+    except (KeyError, TypeError):
+        pass
+    return ""
+
+
+def _top_scripts(audits: dict) -> list[str]:
+    """The three scripts that kept the main thread busiest (bootup-time)."""
+    try:
+        items = audits["bootup-time"]["details"]["items"]
+    except (KeyError, TypeError):
+        return []
+    items = sorted(items, key=lambda i: -float(i.get("total", 0)))[:3]
+    return [f"{str(i.get('url', '')).rsplit('/', 1)[-1][:40]} {i.get('total', 0):.0f} ms" for i in items]
+
+
 def _median(runs: list[dict]) -> dict:
-    return {k: statistics.median(r[k] for r in runs if r[k] is not None) for k in runs[0]}
+    out = {k: statistics.median(r[k] for r in runs if r[k] is not None)
+           for k in runs[0] if isinstance(runs[0][k], (int, float))}
+    out.update({k: v for k, v in runs[0].items() if k not in out})  # descriptions: first run
+    return out
 
 
 # --- axe-core -------------------------------------------------------------------
@@ -224,6 +256,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=1, help="Lighthouse runs per page (median)")
     ap.add_argument("--no-lighthouse", action="store_true", help="axe-core only (fast)")
     ap.add_argument("--json", type=Path, help="also write the numbers as JSON")
+    ap.add_argument("--reports", type=Path,
+                    help="keep every Lighthouse JSON report in this folder (for profiling)")
     args = ap.parse_args(argv)
     site = args.site.resolve()
     if not (site / "index.html").is_file():
@@ -235,6 +269,7 @@ def main(argv=None) -> int:
     server, base = serve_gzip(site)
     port = server.server_address[1]
     rows = []
+    load_before = os.getloadavg()
     try:
         cli = None if args.no_lighthouse else lighthouse_cli()
         axe = run_axe(base, pages, port, chrome)
@@ -242,14 +277,19 @@ def main(argv=None) -> int:
             row = {"page": rel, "axe": axe[rel], "lh": None}
             if cli is not None:
                 runs = []
-                for _ in range(args.runs):
+                for k in range(args.runs):
+                    keep = (args.reports / f"{rel.replace('/', '_')}.{k}.json"
+                            if args.reports else None)
                     try:
-                        runs.append(run_lighthouse(cli, base + rel, args.preset, chrome))
+                        runs.append(run_lighthouse(cli, base + rel, args.preset, chrome, keep))
                     except Exception as exc:  # noqa: BLE001 - reported in the table
                         print(f"site_benchmark: {exc}", file=sys.stderr)
                 row["lh"] = _median(runs) if runs else None
             rows.append(row)
-            print(f"site_benchmark: {rel} done", file=sys.stderr)
+            m = row["lh"] or {}
+            print(f"site_benchmark: {rel} done (load {os.getloadavg()[0]:.2f}; LCP element "
+                  f"{m.get('lcp_element', '?')!r}; busiest scripts {m.get('top_tasks', [])})",
+                  file=sys.stderr)
     finally:
         server.shutdown()
         server.server_close()
@@ -260,7 +300,8 @@ def main(argv=None) -> int:
     print(f"Site benchmark, {when} on {platform.machine()}, {os.cpu_count()} CPUs "
           f"(commit {commit}); Lighthouse 12.2.3 {args.preset} preset, "
           f"median of {args.runs} run(s), served with gzip on 127.0.0.1; axe-core "
-          f"{_axe_version()} all rules\n")
+          f"{_axe_version()} all rules; load average (1 min) {load_before[0]:.2f} at the "
+          f"start, {os.getloadavg()[0]:.2f} at the end\n")
     head = ["page"]
     if lh:
         head += ["performance (>= 90)", "TBT (<= 200 ms)", "LCP (<= 2.5 s)", "FCP", "CLS"]

@@ -324,6 +324,9 @@ def test_siteperf_fixes_the_pages_own_html():
     assert "<th>rate</th>" in fixed
     prose = '<tr class="row-odd"><th class="head"><p></p></th><th class="head"><p>a</p></th>'
     assert siteperf.fix_table_headers(prose).startswith('<tr class="row-odd"><td class="head"></td><th')
+    head = '<th>acc_low</th><th class="x">eo_gap_high</th><th>rate</th><th><p>a_b</p></th>'
+    assert siteperf.wrap_header_names(head) == (
+        '<th>acc_<wbr>low</th><th class="x">eo_<wbr>gap_<wbr>high</th><th>rate</th><th><p>a_b</p></th>')
     toggle = '<summary aria-label="Toggle hidden content">\n<p class="collapsed">Show</p>'
     assert siteperf.fix_toggle_labels(toggle).startswith("<summary>\n")
     assert siteperf.has_math('<span class="math notranslate nohighlight">\\(x\\)</span>')
@@ -355,6 +358,16 @@ def test_template_override_matches_the_theme():
         assert name in ours
     for macro in ("head_pre_assets", "head_js_preload", "body_post"):
         assert f"macro {macro}()" in ours
+    # The tab-stop shim intercepts exactly the theme's scrollable-region query.
+    import json as _json
+    theme_js = (Path(theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+                / "scripts" / "pydata-sphinx-theme.js").read_text()
+    m = re.search(r'var SEL = (\[[^\]]*\])\.join\(", "\)', ours, re.S)
+    assert m, "tab-stop shim missing from the override"
+    ours_list = _json.loads(re.sub(r"\s+", " ", m.group(1)))
+    assert (_json.dumps(ours_list, separators=(",", ":")) + '.join(", ")') in theme_js, \
+        "theme upgraded: the scrollable-region selector changed"
+    assert "tabIndex=e.scrollWidth>e.clientWidth||e.scrollHeight>e.clientHeight?0:-1" in theme_js
     button = (ROOT / "_templates" / "search-button-field.html").read_text()
     assert "aria-label=" not in button and "search-button__default-text" in button
 
@@ -422,3 +435,74 @@ def test_sphinx_adds_vega_only_to_pages_with_charts(tmp_path):
         assert "THEBE_JS_URL" not in html and "unpkg.com" not in html
         assert "cdn.jsdelivr.net" not in html and "require.min.js" not in html
         assert sitecheck.static_problems(out / "index.html") == []
+
+
+# --- pre-sized chart placeholders (issue 16: no layout shift) -----------------
+
+def test_presize_charts_wraps_the_fallback_in_a_box_of_the_chart_size():
+    from xaibook.book import siteperf
+
+    one = altair_setup.chart_html({"title": "A", "mark": "bar", "width": 500, "height": 100})
+    two = altair_setup.chart_html({"title": "B", "mark": "bar", "width": 50, "height": 50})
+    body = f"<p>x</p>{one}<p>y</p>{two}"
+    seen = []
+
+    def sizer(payloads):
+        seen.extend(json.loads(p)["spec"]["title"] for p in payloads)
+        return [(540, 130), None]          # the second chart could not be laid out
+
+    out = siteperf.presize_charts(body, sizer)
+    assert seen == ["A", "B"]
+    assert out.count('data-width="540" data-height="130"') == 1
+    assert 'style="width: min(540px, 100% - 38px); aspect-ratio: 540 / 130"' in out
+    # The fallback moved into the box; the spec script still follows its placeholder.
+    box = out.index('class="xaibook-chart-space"')
+    assert box < out.index("xaibook-chart-fallback") < out.index('class="xaibook-chart-spec"')
+    assert out.count('class="xaibook-chart-space"') == 1        # B left as it was
+    assert two in out and out.startswith("<p>x</p>") and "<p>y</p>" in out
+    again = []
+    assert siteperf.presize_charts(out, lambda ps: again.extend(ps) or [None] * len(ps)) == out
+    assert len(again) == 1                                    # a sized chart is not sized again
+    assert siteperf.presize_charts("<p>no charts</p>", sizer) == "<p>no charts</p>"
+
+
+def test_chart_sizes_runs_the_pinned_vega(tmp_path):
+    """The build-time size of a chart is the size of the SVG Vega draws."""
+    from xaibook.book import siteperf
+
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    try:
+        modules = _vendor_assets().npm_install()
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
+        pytest.skip(f"pinned npm packages not available: {exc}")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "v.json").write_text(json.dumps([{"a": "x", "b": 1}, {"a": "y", "b": 2}]))
+    bars = {"mark": "bar", "width": 300, "height": 120, "padding": 0,
+            "config": {"axis": {"disable": True}, "view": {"stroke": None}},
+            "encoding": {"x": {"field": "a", "type": "nominal"},
+                         "y": {"field": "b", "type": "quantitative"}}}
+    inline = {**bars, "data": {"values": [{"a": "x", "b": 1}]}}
+    from_url = {**bars, "data": {"url": "data/v.json"}}
+    slider = {**inline, "params": [{"name": "t", "value": 1, "bind": {"input": "range"}},
+                                   {"name": "s", "select": "interval", "bind": "scales"}]}
+    sizes = siteperf.chart_sizes([inline, from_url, {"mark": "nonsense"}, slider], [tmp_path],
+                                 modules)
+    assert sizes[0] == (300, 120, 0) and sizes[1] == (300, 120, 0)
+    assert sizes[2] is None
+    assert sizes[3] == (300, 120, 1)          # one HTML input below the chart
+    body = siteperf.presize_charts(altair_setup.chart_html(slider), lambda ps: [sizes[3]])
+    assert "; --xb-inputs: 1" in body
+    css = (ROOT / "_static" / "xaibook.css").read_text()
+    assert f"var(--xb-inputs, 0) * {siteperf.INPUT_ROW_PX}px" in css
+    assert siteperf.chart_sizes([inline], [tmp_path], modules, node="/nonexistent/node") == [None]
+
+
+def test_shift_problems_names_charts_that_move_the_text():
+    before = {"a": [300.0, True], "b": [192.0, False], "c": [100.0, True], "d": [0.0, True]}
+    after = {"a": [302.0, True], "b": [400.0, False], "c": [80.0, True], "d": [50.0, True]}
+    out = sitecheck.shift_problems(before, after, 390)
+    assert len(out) == 2
+    assert out[0].startswith("at 390px: chart b is 400px tall drawn, 192px as its placeholder "
+                             "(not pre-sized)") and out[0].endswith("by +208px")
+    assert "chart c" in out[1] and "pre-sized placeholder" in out[1] and "by -20px" in out[1]

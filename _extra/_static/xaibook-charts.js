@@ -16,6 +16,10 @@
  * viewBox (xaibook.css: `max-width: 100%; height: auto`), so no chart ever
  * scrolls sideways inside the article, at 1280 px or on a phone.
  *
+ * No layout shift: xaibook.book.siteperf sized each placeholder at build time
+ * (a box of the chart's own width and aspect ratio, data-width/data-height),
+ * so the drawn chart takes the place its placeholder held.
+ *
  * Nothing is fetched from another host.
  */
 (function () {
@@ -28,6 +32,10 @@
   ];
   // Draw a chart when it is within this distance of the viewport.
   var MARGIN = "600px 0px";
+  // Chart text in Arial or a font with its metrics (Helvetica, Liberation
+  // Sans, Arimo): xaibook.book.siteperf sized the placeholders with them
+  // (a chart's own config.font still wins).
+  var FONT = 'Arial, Helvetica, "Liberation Sans", Arimo, sans-serif';
 
   var me = document.currentScript;
   var base = me && me.src ? me.src.replace(/[^/]*(\?.*)?$/, "") : "";
@@ -122,13 +130,20 @@
     return libs()
       .then(nextTask)
       .then(function () {
+        // The card keeps its height (the pre-sized placeholder's) while Vega
+        // draws, so nothing below it moves twice.
+        var held = el.getBoundingClientRect().height;
+        if (held > 0) el.style.minHeight = held + "px";
         var target = document.createElement("div");
         el.textContent = "";
         el.appendChild(target);
-        return window.vegaEmbed(target, payload.spec, payload.options || {});
+        var options = Object.assign({}, payload.options || {});
+        options.config = Object.assign({ font: FONT }, options.config || {});
+        return window.vegaEmbed(target, payload.spec, options);
       })
       .then(function (result) {
         fit(el);
+        el.style.minHeight = "";
         // Every SVG group Vega gives a graphics role gets a name (axe-core
         // svg-img-alt): its role description ("shape mark container", ...).
         el.querySelectorAll("svg [role]:not([aria-label])").forEach(function (g) {

@@ -31,8 +31,10 @@ Charts are drawn lazily by the site; the check draws them all first
 
 It also gives advice (failures with ``--strict``) on reader comforts: images
 without alt text or caption, charts without a title or axis titles, a page
-that scrolls sideways at phone width (390 px), and chapters (pages with code
-cells) that do not open with a key message or end with takeaways.
+that scrolls sideways at phone width (390 px), a chart whose drawing moves
+the text below it (its placeholder was not the chart's size; at 1280 and
+390 px), and chapters (pages with code cells) that do not open with a key
+message or end with takeaways.
 
 The browser is the system's Chromium (``XAIBOOK_CHROMIUM``, else
 ``chromium`` on the PATH), driven by Playwright; no browser is downloaded.
@@ -61,7 +63,7 @@ from xaibook.book.browser import chromium as browser_session
 __all__ = [
     "PageResult", "find_pages", "find_chromium", "output_problems", "static_problems",
     "link_problems", "serve", "check_site", "main", "axe_problems", "fit_problems",
-    "find_axe", "AXE_FAIL_IMPACTS", "AXE_ALWAYS_FAIL",
+    "find_axe", "AXE_FAIL_IMPACTS", "AXE_ALWAYS_FAIL", "shift_problems",
 ]
 
 PHONE = {"width": 390, "height": 844}
@@ -274,11 +276,31 @@ def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 # --- the browser pass ------------------------------------------------------
 
-_DRAW_ALL = """() => { if (typeof window.xaibookDrawAll === 'function') window.xaibookDrawAll();
+# Charts are drawn lazily, images load lazily and a chapter's sections are laid
+# out only near the viewport (content-visibility): the check wants it all.
+_DRAW_ALL = """() => {
+  if (!document.getElementById('xaibook-check-all')) {
+    const s = document.createElement('style');
+    s.id = 'xaibook-check-all';
+    s.textContent = '.bd-article section { content-visibility: visible !important; }';
+    document.head.appendChild(s);
+  }
+  document.querySelectorAll('img[loading="lazy"]').forEach(i => { i.loading = 'eager'; });
+  if (typeof window.xaibookDrawAll === 'function') window.xaibookDrawAll();
   return true; }"""
 
+# Heights of the chart cards not drawn yet (and, after drawing, of all):
+# id -> [height, pre-sized by the build?]; charts inside a closed <details>
+# (height 0) are left out.
+_CARD_HEIGHTS = """() => Object.fromEntries([...document.querySelectorAll('.xaibook-chart')]
+    .filter(e => e.getBoundingClientRect().height > 0
+                 && (e.dataset.embedded !== 'done' || e.dataset.measured))
+    .map(e => { e.dataset.measured = '1';
+                return [e.id, [e.getBoundingClientRect().height, !!e.dataset.width]]; }))"""
+
 _CHARTS_SETTLED = """() => [...document.querySelectorAll('.xaibook-chart')].every(
-    e => e.dataset.embedded === 'done' || e.classList.contains('xaibook-chart-error'))"""
+    e => e.dataset.embedded === 'done' || e.classList.contains('xaibook-chart-error'))
+  && [...document.images].every(i => i.complete)"""
 
 _INSPECT = r"""() => {
   const q = (s, root) => [...(root || document).querySelectorAll(s)];
@@ -378,6 +400,8 @@ AXE_FAIL_IMPACTS = ("critical", "serious")
 AXE_ALWAYS_FAIL = ("empty-table-header",)
 
 _AXE_RUN = """async () => {
+  // The site gives scrollable regions their tab stops in idle time: finish.
+  if (typeof window.xaibookTabStopsAll === 'function') window.xaibookTabStopsAll();
   // preload: false: axe would re-fetch style sheets and resolve their
   // @import against the page (a bogus 404 for /basic.css).
   const r = await axe.run(document, {resultTypes: ['violations'], iframes: false,
@@ -450,7 +474,31 @@ def _image_advice(images: list[dict]) -> list[str]:
     return advice
 
 
-def _visit(page, url: str, result: PageResult, timeout_ms: int) -> dict | None:
+def shift_problems(before: dict, after: dict, width: int) -> list[str]:
+    """Charts whose card changed height when drawn (the text below moved).
+
+    ``before``/``after``: chart id -> [height, pre-sized?] of the card before
+    drawing (the placeholder) and once drawn. A change of more than 8 px and
+    8 % counts (the build sizes placeholders from text metrics computed
+    without a browser: a chart wider than the column, scaled down, or one
+    with inputs that wrap on a phone is off by up to about 7 %; a placeholder
+    that is not pre-sized is off by hundreds of pixels); charts drawn at load
+    (already drawn before) never count.
+    """
+    out = []
+    for cid, (h0, sized) in before.items():
+        if cid not in after or h0 <= 0:
+            continue
+        h1 = after[cid][0]
+        if abs(h1 - h0) > max(8, 0.08 * max(h0, h1)):
+            what = "its pre-sized placeholder" if sized else "its placeholder (not pre-sized)"
+            out.append(f"at {width}px: chart {cid} is {h1:.0f}px tall drawn, {h0:.0f}px as "
+                       f"{what}: drawing it moves the text below by {h1 - h0:+.0f}px")
+    return out
+
+
+def _visit(page, url: str, result: PageResult, timeout_ms: int,
+           width: int | None = None) -> dict | None:
     try:
         page.goto(url, wait_until="load", timeout=timeout_ms)
     except Exception as exc:  # playwright TimeoutError, net errors
@@ -460,11 +508,22 @@ def _visit(page, url: str, result: PageResult, timeout_ms: int) -> dict | None:
         page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 15_000))
     except Exception:
         pass  # a page that keeps polling is not an error in itself
+    before = {}
+    try:
+        before = page.evaluate(_CARD_HEIGHTS)
+    except Exception:
+        pass
     try:
         page.evaluate(_DRAW_ALL)  # charts are drawn lazily; draw them all
         page.wait_for_function(_CHARTS_SETTLED, timeout=timeout_ms)
     except Exception:
-        result.failures.append(f"charts still not drawn after {timeout_ms // 1000}s")
+        result.failures.append(f"charts still not drawn (or images not loaded) after "
+                               f"{timeout_ms // 1000}s")
+    if before and width:
+        try:
+            result.advice.extend(shift_problems(before, page.evaluate(_CARD_HEIGHTS), width))
+        except Exception:
+            pass
     try:
         page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise"
                       " ? MathJax.startup.promise.then(() => true) : null")
@@ -619,7 +678,7 @@ def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_
                 url = base + r.page
                 pg = ctx.new_page()
                 attach(pg)
-                info = _visit(pg, url, r, timeout_s * 1000)
+                info = _visit(pg, url, r, timeout_s * 1000, DESKTOP["width"])
                 if info is not None:
                     _judge(info, r)
                     _check_fit(pg, DESKTOP["width"], r)
@@ -629,7 +688,7 @@ def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_
                 if phone_ctx is not None:
                     pg = phone_ctx.new_page()
                     attach(pg)
-                    if _visit(pg, url, r, timeout_s * 1000) is not None:
+                    if _visit(pg, url, r, timeout_s * 1000, PHONE["width"]) is not None:
                         _check_fit(pg, PHONE["width"], r)
                         over = pg.evaluate(_OVERFLOW)
                         if over:

@@ -11,6 +11,22 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
 * drops Vega, Vega-Lite and Vega-Embed from the page's ``<head>``:
   ``xaibook-charts.js`` loads them itself when the first chart comes near the
   viewport (charts are drawn lazily, see ``_extra/_static/xaibook-charts.js``);
+* gives every chart placeholder the size of the chart it will hold (an inner
+  box ``width: min(Wpx, 100% - 38px); aspect-ratio: W / H``), computed at
+  build time by the site's pinned Vega in Node (``chartsize.mjs``), so a chart
+  drawn lazily, above or below the reader, moves no text (no layout shift),
+  at any column width (a chart wider than the column scales down by the same
+  ratio as its placeholder). Sizes are cached by spec in the doctree folder;
+  without Node, placeholders keep the CSS minimum height;
+* loads the theme's and extensions' scripts deferred (they only wire up
+  buttons and toggles once the page is parsed) instead of blocking the first
+  paint; ``documentation_options.js`` stays in order, inline scripts read it;
+* lets cell-output images load lazily and gives them their pixel size
+  (``width``/``height`` from the PNG), so they take their place before they
+  load;
+* lets table headers that are column names (``acc_low``, ``eo_gap``) break
+  after their underscores (``<wbr>``), so a wide pandas table fits the text
+  column at desktop width instead of scrolling sideways;
 * makes the page's own HTML pass axe-core: the empty corner cell of a pandas
   table header becomes a data cell (``empty-table-header``), and myst-nb's
   code-cell toggles are named by their visible text ("Show code cell
@@ -22,15 +38,22 @@ left out by the template override ``_templates/static/webpack-macros.html``:
 the theme's style sheet already draws the same icons with Font Awesome's web
 fonts.
 
-Config value: ``xaibook_siteperf`` (default True) switches it all off.
+Config values: ``xaibook_siteperf`` (default True) switches it all off;
+``xaibook_presize_charts`` (default True) only the chart sizes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html as _html
+import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 __all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "fix_citation_roles",
-           "VEGA_LIBS",
+           "presize_charts", "chart_sizes", "wrap_header_names", "INPUT_ROW_PX", "lazy_images", "png_size", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
            "SRE_XPATH"]
 
 #: Loaded on demand by xaibook-charts.js (paths relative to _static/).
@@ -59,6 +82,14 @@ def fix_table_headers(body: str) -> str:
     return _EMPTY_TH.sub(lambda m: f"<td{m.group(1) or ''}></td>", body)
 
 
+_TH_TEXT = re.compile(r"(<th(?:\s[^>]*)?>)([^<]*_[^<]*)(</th>)")
+
+
+def wrap_header_names(body: str) -> str:
+    """Table header cells may break after an underscore (``acc_<wbr>low``)."""
+    return _TH_TEXT.sub(lambda m: m.group(1) + m.group(2).replace("_", "_<wbr>") + m.group(3), body)
+
+
 def fix_citation_roles(body: str) -> str:
     """docutils writes a bibliography as ``role="list"`` holding
     ``role="doc-biblioentry"`` (a deprecated role): make the entries list
@@ -69,6 +100,225 @@ def fix_citation_roles(body: str) -> str:
 def fix_toggle_labels(body: str) -> str:
     """myst-nb's hidden-cell toggles: let the visible prompt name the button."""
     return body.replace(_TOGGLE, "<summary>")
+
+
+#: Vega-Embed's right padding for its "..." menu (``.vega-embed.has-actions``).
+EMBED_ACTIONS_PX = 38
+#: Height of one row of Vega's parameter inputs below a chart (a slider, a
+#: set of radio buttons) in a desktop-wide column; xaibook.css reserves
+#: ``--xb-inputs`` such rows below the placeholder, two per input on a phone
+#: (where it puts each input's name on its own line).
+INPUT_ROW_PX = 26
+_CHART_SIZER = Path(__file__).with_name("chartsize.mjs")
+_CHART = re.compile(
+    r'(?P<open><div class="xaibook-chart"(?P<attrs>[^>]*)>)(?P<inner>.*?)</div>'
+    r'(?P<gap>\s*)(?P<spec><script type="application/json" class="xaibook-chart-spec"'
+    r'[^>]*>(?P<payload>.*?)</script>)', re.S)
+
+
+def chart_sizes(specs: list[dict], roots: list[Path], node_modules: Path,
+                node: str | None = None, timeout: float = 600) -> list[tuple[int, int] | None]:
+    """The pixel size of the SVG Vega draws for each Vega-Lite spec, and how
+    many parameters it binds to an HTML input (drawn below the SVG):
+    ``(width, height, inputs)``.
+
+    Runs ``chartsize.mjs`` with the pinned Vega in ``node_modules``; relative
+    data URLs are read from the first of ``roots`` holding the file. An entry
+    is None where a chart could not be laid out; every entry is None when
+    Node is missing or fails.
+    """
+    node = node or shutil.which("node")
+    if not specs:
+        return []
+    if not node or not _CHART_SIZER.is_file() or not Path(node_modules, "vega").is_dir():
+        return [None] * len(specs)
+    payload = json.dumps({"roots": [str(r) for r in roots], "specs": specs})
+    try:
+        proc = subprocess.run([node, str(_CHART_SIZER), str(node_modules)], input=payload,
+                              capture_output=True, text=True, timeout=timeout)
+        sizes = json.loads(proc.stdout) if proc.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError):
+        sizes = None
+    if not isinstance(sizes, list) or len(sizes) != len(specs):
+        return [None] * len(specs)
+    return [(round(s[0]), round(s[1]), int(s[2]) if len(s) > 2 else 0)
+            if isinstance(s, list) and len(s) >= 2 and s[0] > 0 and s[1] > 0 else None
+            for s in sizes]
+
+
+def _spec_key(payload: str) -> str:
+    sizer = _CHART_SIZER.read_bytes() if _CHART_SIZER.is_file() else b""
+    digest = hashlib.sha256(sizer).hexdigest()[:8]
+    return digest + hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def presize_charts(body: str, sizer) -> str:
+    """Give each chart placeholder of a page body the size of its chart.
+
+    ``sizer(payloads)`` maps the JSON payloads (``{"spec", "options"}``) to
+    ``(width, height[, inputs])`` or None. The placeholder's content (its no-JavaScript
+    fallback) moves into a box of the chart's aspect ratio, as wide as the
+    chart or the column (less Vega-Embed's menu), whichever is narrower.
+    """
+    matches = [m for m in _CHART.finditer(body) if "data-width=" not in m.group("attrs")]
+    if not matches:
+        return body
+    sizes = sizer([m.group("payload") for m in matches])
+    out, last = [], 0
+    for m, size in zip(matches, sizes):
+        if not size:
+            continue
+        w, h = size[:2]
+        inputs = size[2] if len(size) > 2 else 0
+        out.append(body[last:m.start()])
+        opened = m.group("open")[:-1] + f' data-width="{w}" data-height="{h}">'
+        below = f"; --xb-inputs: {inputs}" if inputs else ""
+        box = (f'<div class="xaibook-chart-space" style="width: min({w}px, 100% - '
+               f'{EMBED_ACTIONS_PX}px); aspect-ratio: {w} / {h}{below}">')
+        out.append(f'{opened}{box}{m.group("inner")}</div></div>{m.group("gap")}{m.group("spec")}')
+        last = m.end()
+    out.append(body[last:])
+    return "".join(out)
+
+
+def _sizer_for(app, pagename: str):
+    """A ``presize_charts`` sizer for one page: cached sizes, else Node."""
+    cache_file = Path(app.doctreedir) / "xaibook-chart-sizes.json"
+    cache = getattr(app, "_xaibook_chart_sizes", None)
+    if cache is None:
+        try:
+            cache = json.loads(cache_file.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        app._xaibook_chart_sizes = cache
+
+    def sizer(payloads: list[str]) -> list:
+        keys = [_spec_key(p) for p in payloads]
+        todo = [i for i, k in enumerate(keys) if k not in cache]
+        if todo:
+            modules = _node_modules(app)
+            specs = []
+            for i in todo:
+                try:
+                    specs.append(json.loads(_html.unescape(payloads[i]) if "&quot;" in payloads[i]
+                                            else payloads[i])["spec"])
+                except (ValueError, KeyError, TypeError):
+                    specs.append(None)
+            page_dir = Path(pagename).parent
+            roots = [Path(app.srcdir, p, page_dir) for p in (app.config.html_extra_path or [])]
+            roots += [Path(app.outdir, page_dir), Path(app.srcdir, page_dir)]
+            sizes = chart_sizes(specs, roots, modules) if modules else [None] * len(specs)
+            for i, size in zip(todo, sizes):
+                if size:
+                    cache[keys[i]] = list(size)
+            if any(sizes):
+                try:
+                    cache_file.parent.mkdir(parents=True, exist_ok=True)
+                    cache_file.write_text(json.dumps(cache, sort_keys=True))
+                except OSError:
+                    pass
+        return [tuple(cache[k]) if k in cache else None for k in keys]
+
+    return sizer
+
+
+def _node_modules(app) -> Path | None:
+    """The pinned npm packages (``scripts/vendor_assets.py``'s cache), or None."""
+    if hasattr(app, "_xaibook_node_modules"):
+        return app._xaibook_node_modules
+    found = None
+    script = Path(app.confdir) / "scripts" / "vendor_assets.py"
+    if script.is_file():
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("_xaibook_vendor_assets", script)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+            found = Path(module.npm_install())
+        except (SystemExit, Exception):  # npm missing and nothing cached
+            found = None
+    app._xaibook_node_modules = found
+    return found
+
+
+#: Scripts that must run where they stand: inline scripts in <head> read them.
+KEEP_BLOCKING = ("documentation_options.js",)
+_IMG = re.compile(r"<img\s[^>]*>")
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """Width and height of a PNG file (from its IHDR chunk), or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def lazy_images(body: str, size_of=lambda src: None) -> str:
+    """Every ``<img>`` loads lazily and decodes off the main thread; an image
+    without ``width``/``height`` gets ``size_of(src)`` when known (the CSS
+    keeps ``max-width: 100%; height: auto``, so the box has the image's
+    aspect ratio before it loads)."""
+    def fix(m):
+        tag = m.group(0)
+        extra = []
+        if " loading=" not in tag:
+            extra.append('loading="lazy"')
+        if " decoding=" not in tag:
+            extra.append('decoding="async"')
+        if " width=" not in tag and " height=" not in tag:
+            src = re.search(r'\ssrc="([^"]+)"', tag)
+            size = size_of(src.group(1)) if src else None
+            if size:
+                extra.append(f'width="{size[0]}" height="{size[1]}"')
+        if not extra:
+            return tag
+        return "<img " + " ".join(extra) + tag[4:]
+    return _IMG.sub(fix, body)
+
+
+def _image_sizer(app):
+    """``src -> (w, h)`` for the builder's images (PNG files only)."""
+    images = getattr(app.builder, "images", None) or {}
+    by_name = {Path(dest).name: src for src, dest in images.items()}
+    imgdir = Path(app.outdir) / getattr(app.builder, "imagedir", "_images")
+
+    def size_of(src: str):
+        name = src.split("?")[0].rsplit("/", 1)[-1]
+        if not name.lower().endswith(".png"):
+            return None
+        candidates = [imgdir / name]
+        if name in by_name:
+            candidates.insert(0, Path(app.srcdir) / by_name[name])
+        for path in candidates:
+            size = png_size(path)
+            if size:
+                return size
+        return None
+
+    return size_of
+
+
+def _deferred(files: list) -> None:
+    """Replace each blocking external script by the same script, deferred."""
+    try:
+        from sphinx.builders.html._assets import _JavaScript
+    except ImportError:  # another Sphinx: leave the scripts as they are
+        return
+    for i, asset in enumerate(files):
+        attrs = dict(getattr(asset, "attributes", None) or {})
+        name = _filename(asset)
+        if (not name or attrs.get("body") or "defer" in attrs or "async" in attrs
+                or attrs.get("type") == "module" or name.split("?")[0].endswith(KEEP_BLOCKING)
+                or "://" in name):
+            continue
+        attrs["defer"] = "defer"
+        files[i] = _JavaScript(getattr(asset, "filename", name),
+                               priority=getattr(asset, "priority", 500), **attrs)
 
 
 def _filename(asset) -> str:
@@ -89,6 +339,11 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if isinstance(body, str) and body:
         body = fix_citation_roles(fix_toggle_labels(fix_table_headers(body)))
+        body = wrap_header_names(body)
+        if 'class="xaibook-chart"' in body and app.config.xaibook_presize_charts:
+            body = presize_charts(body, _sizer_for(app, pagename))
+        if "<img" in body:
+            body = lazy_images(body, _image_sizer(app))
         context["body"] = body
     files = context.get("script_files")
     if not isinstance(files, list):
@@ -113,10 +368,13 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
                       f"l.paths.sre=new URL({maps!r},document.baseURI).href;"
                       "})(window.MathJax);"))
     files[:] = [f for f in files if _filename(f) not in VEGA_LIBS]
+    if pagename != "search":  # search.html loads searchtools.js in order, which needs doctools.js
+        _deferred(files)
 
 
 def setup(app):
     app.add_config_value("xaibook_siteperf", True, "html")
+    app.add_config_value("xaibook_presize_charts", True, "html")
     # After sphinx.ext.mathjax (500) and xaibook.book.sphinxext (500) added theirs.
     app.connect("html-page-context", _on_html_page_context, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
