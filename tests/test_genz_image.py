@@ -95,8 +95,10 @@ def test_run_image_experiment_end_to_end_and_cached(tmp_path):
     assert list(ex.reference["strength"]) == [0.0, 1.0]
     assert ex.shares.loc[ex.shares["strength"] == 0, "ratio"].eq(1.0).all()
     methods = set(ex.detections["method"])
-    assert {"colour-swap test", "Gen-Z accuracy drop", "Grad-CAM", "LIME (superpixels)"} <= methods
-    assert ex.detections.loc[ex.detections["method"] == "Grad-CAM", "detected"].eq(False).all()
+    assert {"colour-swap test", "Gen-Z accuracy drop", "Grad-CAM (last conv layer)",
+            "LIME (superpixels hidden in black)"} <= methods
+    cam = ex.detections["method"] == "Grad-CAM (last conv layer)"
+    assert ex.detections.loc[cam, "detected"].eq(False).all()
     assert ex.seconds["measures_from_cache"] is False
     again = run_image_experiment(data, recipe, cache_dir=tmp_path, methods=("gradient",))
     assert again.seconds["models_from_cache"] == 2

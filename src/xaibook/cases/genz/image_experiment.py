@@ -66,7 +66,8 @@ CHANNEL_METHODS = ("gradient", "smoothgrad", "guided_backprop", "deconvnet", "sh
 SPATIAL_METHODS = ("gradcam", "gradcam++", "lime")
 _NAMES = {"gradient": "Gradient (saliency)", "smoothgrad": "Signed SmoothGrad",
           "guided_backprop": "Guided backprop", "deconvnet": "Deconvnet", "shap": "SHAP (gradient)",
-          "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "lime": "LIME (superpixels)"}
+          "gradcam": "Grad-CAM (last conv layer)", "gradcam++": "Grad-CAM++ (last conv layer)",
+          "lime": "LIME (superpixels hidden in black)"}
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ class ImageExperiment:
     seconds: dict = field(default_factory=dict, repr=False)
 
     def method_name(self, method: str) -> str:
-        """Readable name of an explainer key (``"gradcam"`` -> ``"Grad-CAM"``)."""
+        """Readable name of an explainer key (``"gradcam"`` -> ``"Grad-CAM (last conv layer)"``)."""
         return _NAMES.get(method, method)
 
 
