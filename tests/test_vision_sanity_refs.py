@@ -86,6 +86,17 @@ def test_independent_randomization_touches_one_layer_per_stage(monkeypatch):
     # the first stage of both orders is the same model
     np.testing.assert_allclose(result.maps["logits"]["gradient"], cascade.maps["logits"]["gradient"])
     assert set(result.table("hog").columns) == set(result.stages)
+    # reusing the cascade's original maps and first stage gives the same result
+    seen.clear()
+    reused = sanity.independent_randomization(model, images(3), 0, methods=["gradient"], seed=0,
+                                              explain=explain, reuse=cascade)
+    assert len(seen) == 3                      # only dense, conv2 and conv1 were explained
+    for stage in result.stages:
+        np.testing.assert_allclose(reused.maps[stage]["gradient"], result.maps[stage]["gradient"])
+    np.testing.assert_allclose(reused.scores[list(sanity.METRICS)], result.scores[list(sanity.METRICS)])
+    with pytest.raises(ValueError, match="reuse"):
+        sanity.independent_randomization(model, images(3), 0, methods=["gradient"], layers=["dense"],
+                                         reuse=cascade)
     with pytest.raises(ValueError, match="metric"):
         result.summary("pearson")
 

@@ -447,7 +447,7 @@ class SanityResult:
 
 
 def _randomization_test(model, images, labels, methods, *, layers, seed, method_options,
-                        explain, order, how) -> SanityResult:
+                        explain, order, how, reuse=None) -> SanityResult:
     if order not in ("cascading", "independent"):
         raise ValueError(f"order must be 'cascading' or 'independent', got {order!r}")
     x = _batch(model, images)
@@ -458,13 +458,27 @@ def _randomization_test(model, images, labels, methods, *, layers, seed, method_
         raise ValueError("the model has no layers with weights to randomise")
     methods = tuple(methods)
     stages = ("original", *layers)
-    maps = {"original": {m: explain(model, x, labels, m, **method_options.get(m, {}))
-                         for m in methods}}
+    if reuse is not None:
+        if (len(reuse.stages) < 2 or reuse.stages[1] != layers[0]
+                or not set(methods) <= set(reuse.methods)
+                or len(next(iter(reuse.maps["original"].values()))) != len(x)):
+            raise ValueError("reuse must be a result on the same images whose first randomised "
+                             f"layer is {layers[0]!r} and which has every method")
+        maps = {"original": {m: reuse.maps["original"][m] for m in methods}}
+    else:
+        maps = {"original": {m: explain(model, x, labels, m, **method_options.get(m, {}))
+                             for m in methods}}
     rows = []
     for step in range(1, len(stages)):
         chosen = layers[:step] if order == "cascading" else [layers[step - 1]]
-        randomized = randomize_layers(model, chosen, seed=seed, how=how)
         maps[stages[step]] = {}
+        if step == 1 and reuse is not None:   # one layer random: the same model in both orders
+            for m in methods:
+                maps[stages[1]][m] = reuse.maps[stages[1]][m]
+                rows.append(map_similarity(maps["original"][m], maps[stages[1]][m])
+                            .assign(step=1, stage=stages[1], method=m))
+            continue
+        randomized = randomize_layers(model, chosen, seed=seed, how=how)
         for m in methods:
             new = explain(randomized, x, labels, m, **method_options.get(m, {}))
             maps[stages[step]][m] = new
@@ -518,7 +532,8 @@ def independent_randomization(model, images, labels, methods: Sequence[str] = (
         "gradient", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++"), *,
         layers: Sequence[str] | None = None, seed: int = 0,
         method_options: dict | None = None,
-        explain: Callable | None = None, how: str = "reinit") -> SanityResult:
+        explain: Callable | None = None, how: str = "reinit",
+        reuse: SanityResult | None = None) -> SanityResult:
     """Adebayo et al.'s independent (layer-by-layer) randomization test.
 
     Each stage re-initialises *one* layer and keeps every other layer
@@ -527,6 +542,15 @@ def independent_randomization(model, images, labels, methods: Sequence[str] = (
     :func:`cascading_randomization` (same parameters): the first stage of
     both tests is the same model.
 
+    Parameters
+    ----------
+    reuse : SanityResult, optional
+        A :func:`cascading_randomization` result computed with the same
+        model, images, labels, seed, ``how`` and options: its original maps
+        and its first stage (the same model as this test's first stage) are
+        taken from it instead of being computed again. Other parameters as
+        :func:`cascading_randomization`.
+
     Returns
     -------
     SanityResult
@@ -534,7 +558,7 @@ def independent_randomization(model, images, labels, methods: Sequence[str] = (
     """
     return _randomization_test(model, images, labels, methods, layers=layers, seed=seed,
                                method_options=method_options, explain=explain,
-                               order="independent", how=how)
+                               order="independent", how=how, reuse=reuse)
 
 
 # --- Quantus cross-check -----------------------------------------------------------
