@@ -98,6 +98,8 @@ def test_summary_thresholds_from_the_null_models():
     assert summary.loc["mass_gradcam", "seeds_detecting"] == 0
     assert summary.loc["mass_lime", "seeds_detecting"] == 3
     assert summary.loc["mass_shap", "diff_median"] == pytest.approx(0.5)
+    assert summary.loc["mass_shap", "null_low"] == 0.0                   # the lowest seed
+    assert summary.loc["mass_shap", "patched_high"] == pytest.approx(0.54)  # the highest seed
     with pytest.raises(ValueError, match="at least 5"):
         PatchRecipe(seeds=(0, 1))
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xaibook.stats import null_threshold, summarise
+from xaibook.stats import null_threshold
 from xaibook.vision._tf import keras
 from xaibook.vision.attribution import (gradcam, input_gradients, lime_explain, logits_model,
                                         shap_all_classes)
@@ -275,9 +275,10 @@ class PatchExperiment:
 def patch_summary(runs: pd.DataFrame, recipe: PatchRecipe) -> pd.DataFrame:
     """Per statistic: null and patched medians and ranges, threshold, seeds detecting.
 
-    The threshold is the ``null_q`` quantile of the null models' values; a
-    seed detects when its patched model's value is above it. ``diff_*`` is the
-    per-seed difference patched minus null (median and range over seeds).
+    Medians with the lowest (``_low``) and highest (``_high``) seed. The
+    threshold is the ``null_q`` quantile of the null models' values; a seed
+    detects when its patched model's value is above it. ``diff_*`` is the
+    per-seed difference patched minus null.
     """
     stats = {**REFERENCES, **{f"mass_{k}": v for k, v in MASS_METHODS.items()}}
     null = runs[runs["strength"] == 0.0].set_index("seed").sort_index()
@@ -285,13 +286,13 @@ def patch_summary(runs: pd.DataFrame, recipe: PatchRecipe) -> pd.DataFrame:
     rows = []
     for stat, name in stats.items():
         thr = null_threshold(null[stat], q=recipe.null_q)
-        n_i, h_i = summarise(null[stat]), summarise(hit[stat])
-        d = summarise(hit[stat] - null[stat])
+        d = hit[stat] - null[stat]
         rows.append({"statistic": stat, "name": name, "kind": "reference" if stat in REFERENCES
-                     else "explainer", "null_median": n_i.estimate, "null_low": n_i.low,
-                     "null_high": n_i.high, "patched_median": h_i.estimate,
-                     "patched_low": h_i.low, "patched_high": h_i.high,
-                     "diff_median": d.estimate, "diff_low": d.low, "diff_high": d.high,
+                     else "explainer", "null_median": null[stat].median(),
+                     "null_low": null[stat].min(), "null_high": null[stat].max(),
+                     "patched_median": hit[stat].median(), "patched_low": hit[stat].min(),
+                     "patched_high": hit[stat].max(),
+                     "diff_median": d.median(), "diff_low": d.min(), "diff_high": d.max(),
                      "threshold": thr, "seeds_detecting": int((hit[stat] > thr).sum()),
                      "seeds": int(len(hit))})
     return pd.DataFrame(rows).set_index("statistic")
