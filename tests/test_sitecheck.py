@@ -332,6 +332,9 @@ def test_siteperf_fixes_the_pages_own_html():
     assert siteperf.has_math('<span class="math notranslate nohighlight">\\(x\\)</span>')
     assert siteperf.has_math("<div class=\"math notranslate\">$$x$$</div>")
     assert not siteperf.has_math("<p>Costs $3 and $4.</p>")
+    loader = siteperf.MATHJAX_LOADER % {"src": "../_static/libs/mathjax/tex-mml-chtml.js"}
+    assert "s.src = '../_static/libs/mathjax/tex-mml-chtml.js'" in loader
+    assert "window.xaibookLoadMath = load" in loader and "IntersectionObserver" in loader
 
 
 def test_chart_description_is_the_svg_label():
@@ -454,11 +457,15 @@ def test_presize_charts_wraps_the_fallback_in_a_box_of_the_chart_size():
     out = siteperf.presize_charts(body, sizer)
     assert seen == ["A", "B"]
     assert out.count('data-width="540" data-height="130"') == 1
-    assert 'style="width: min(540px, 100% - 38px); aspect-ratio: 540 / 130"' in out
+    assert ('class="xaibook-chart-space xb-fluid" style="width: min(540px, 100% - 38px); '
+            'aspect-ratio: 540 / 130; --xb-h: 130px"') in out
+    grid = altair_setup.chart_html({"title": "G", "hconcat": [{"mark": "bar"}, {"mark": "bar"}]})
+    out_grid = siteperf.presize_charts(grid, lambda ps: [(600, 200)])
+    assert 'class="xaibook-chart-space" style=' in out_grid      # panels are scaled, not fluid
     # The fallback moved into the box; the spec script still follows its placeholder.
-    box = out.index('class="xaibook-chart-space"')
+    box = out.index('class="xaibook-chart-space')
     assert box < out.index("xaibook-chart-fallback") < out.index('class="xaibook-chart-spec"')
-    assert out.count('class="xaibook-chart-space"') == 1        # B left as it was
+    assert out.count('xaibook-chart-space') == 1                # B left as it was
     assert two in out and out.startswith("<p>x</p>") and "<p>y</p>" in out
     again = []
     assert siteperf.presize_charts(out, lambda ps: again.extend(ps) or [None] * len(ps)) == out

@@ -36,6 +36,8 @@
   // Sans, Arimo): xaibook.book.siteperf sized the placeholders with them
   // (a chart's own config.font still wins).
   var FONT = 'Arial, Helvetica, "Liberation Sans", Arimo, sans-serif';
+  // Phones: as in xaibook.css.
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 576px)") : { matches: false };
 
   var me = document.currentScript;
   var base = me && me.src ? me.src.replace(/[^/]*(\?.*)?$/, "") : "";
@@ -135,11 +137,24 @@
         var held = el.getBoundingClientRect().height;
         if (held > 0) el.style.minHeight = held + "px";
         var target = document.createElement("div");
-        el.textContent = "";
-        el.appendChild(target);
+        var spec = payload.spec;
         var options = Object.assign({}, payload.options || {});
         options.config = Object.assign({ font: FONT }, options.config || {});
-        return window.vegaEmbed(target, payload.spec, options);
+        // On a phone a single chart (not a grid of panels) that is wider than
+        // its card is drawn as wide as the card, its text at full size,
+        // instead of scaled down (siteperf marked it "xb-fluid" and reserved
+        // its unscaled height).
+        var fluid = el.querySelector(".xaibook-chart-space.xb-fluid");
+        if (fluid && PHONE.matches && el.getAttribute("data-width") &&
+            +el.getAttribute("data-width") > el.clientWidth - 46) {
+          spec = Object.assign({}, spec, { width: "container" });
+          target.classList.add("xb-fluid");
+          options.config.title = Object.assign({ limit: Math.max(120, el.clientWidth - 60) },
+                                               options.config.title || {});
+        }
+        el.textContent = "";
+        el.appendChild(target);
+        return window.vegaEmbed(target, spec, options);
       })
       .then(function (result) {
         fit(el);

@@ -525,6 +525,9 @@ def _visit(page, url: str, result: PageResult, timeout_ms: int,
         except Exception:
             pass
     try:
+        # MathJax loads lazily too (xaibook.book.siteperf): load it and wait.
+        page.evaluate("() => typeof window.xaibookLoadMath === 'function'"
+                      " ? window.xaibookLoadMath().then(() => true) : null")
         page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise"
                       " ? MathJax.startup.promise.then(() => true) : null")
     except Exception as exc:

@@ -4,7 +4,8 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
 ``xaibook.book.sphinxext``. On every HTML page it
 
 * keeps MathJax (its configuration and its script) only on pages that hold
-  math, and points MathJax's speech rule engine at the site's own copy of its
+  math, loads it there only when the first formula comes near the viewport
+  (``xaibook_lazy_mathjax``, default True), and points MathJax's speech rule engine at the site's own copy of its
   XPath polyfill and locale maps (``_static/libs/mathjax/sre/``,
   ``_static/libs/wicked-good-xpath/``), so a reader who turns on speech or
   the explorer in MathJax's menu stays on the site;
@@ -16,8 +17,10 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
   build time by the site's pinned Vega in Node (``chartsize.mjs``), so a chart
   drawn lazily, above or below the reader, moves no text (no layout shift),
   at any column width (a chart wider than the column scales down by the same
-  ratio as its placeholder). Sizes are cached by spec in the doctree folder;
-  without Node, placeholders keep the CSS minimum height;
+  ratio as its placeholder; on a phone, a single-view chart is drawn as wide
+  as the card instead, its text at full size, and its placeholder is the
+  card's width and the chart's height). Sizes are cached by spec in the
+  doctree folder; without Node, placeholders keep the CSS minimum height;
 * loads the theme's and extensions' scripts deferred (they only wire up
   buttons and toggles once the page is parsed) instead of blocking the first
   paint; ``documentation_options.js`` stays in order, inline scripts read it;
@@ -39,7 +42,8 @@ the theme's style sheet already draws the same icons with Font Awesome's web
 fonts.
 
 Config values: ``xaibook_siteperf`` (default True) switches it all off;
-``xaibook_presize_charts`` (default True) only the chart sizes.
+``xaibook_presize_charts`` (default True) only the chart sizes,
+``xaibook_lazy_mathjax`` (default True) only MathJax's lazy loading.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ import subprocess
 from pathlib import Path
 
 __all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "fix_citation_roles",
-           "presize_charts", "chart_sizes", "wrap_header_names", "INPUT_ROW_PX", "lazy_images", "png_size", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
+           "presize_charts", "chart_sizes", "wrap_header_names", "MATHJAX_LOADER", "INPUT_ROW_PX", "lazy_images", "png_size", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
            "SRE_XPATH"]
 
 #: Loaded on demand by xaibook-charts.js (paths relative to _static/).
@@ -66,6 +70,39 @@ VEGA_LIBS = (
 SRE_XPATH = "libs/wicked-good-xpath/wgxpath.install.js"
 SRE_MAPS = "libs/mathjax/sre/mathmaps"
 
+#: Loads MathJax when a formula comes within 600 px of the viewport, when the
+#: page is printed, or when ``window.xaibookLoadMath()`` is called (the site
+#: check; it returns a promise that settles once MathJax has typeset the page).
+MATHJAX_LOADER = """(function () {
+  var started = null;
+  function load() {
+    if (!started) started = new Promise(function (resolve) {
+      var s = document.createElement("script");
+      s.src = %(src)r; s.async = true;
+      s.onload = function () {
+        var m = window.MathJax;
+        (m && m.startup && m.startup.promise ? m.startup.promise : Promise.resolve())
+          .then(resolve, resolve);
+      };
+      s.onerror = resolve;
+      document.head.appendChild(s);
+    });
+    return started;
+  }
+  window.xaibookLoadMath = load;
+  window.addEventListener("beforeprint", load);
+  function watch() {
+    var math = document.querySelectorAll(".math");
+    if (!math.length) return;
+    if (!("IntersectionObserver" in window)) { load(); return; }
+    var io = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { io.disconnect(); load(); }
+    }, { rootMargin: "600px 0px" });
+    math.forEach(function (el) { io.observe(el); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
+})();"""
 _MATH = re.compile(r'class="math[ "]|<math[ >]|\\\(|\\\[|\$\$')
 _EMPTY_TH = re.compile(r"<th(\s[^>]*)?>(?:\s|&nbsp;|&#160;|<p>\s*</p>)*</th>")
 _TOGGLE = '<summary aria-label="Toggle hidden content">'
@@ -173,12 +210,36 @@ def presize_charts(body: str, sizer) -> str:
         out.append(body[last:m.start()])
         opened = m.group("open")[:-1] + f' data-width="{w}" data-height="{h}">'
         below = f"; --xb-inputs: {inputs}" if inputs else ""
-        box = (f'<div class="xaibook-chart-space" style="width: min({w}px, 100% - '
-               f'{EMBED_ACTIONS_PX}px); aspect-ratio: {w} / {h}{below}">')
+        fluid = " xb-fluid" if _is_single_view(m.group("payload")) else ""
+        box = (f'<div class="xaibook-chart-space{fluid}" style="width: min({w}px, 100% - '
+               f'{EMBED_ACTIONS_PX}px); aspect-ratio: {w} / {h}; --xb-h: {h}px{below}">')
         out.append(f'{opened}{box}{m.group("inner")}</div></div>{m.group("gap")}{m.group("spec")}')
         last = m.end()
     out.append(body[last:])
     return "".join(out)
+
+
+_GRIDS = ("hconcat", "vconcat", "concat", "facet", "repeat")
+
+
+def _is_single_view(payload: str) -> bool:
+    """Whether a chart is one view (a mark or layers, no panels): on a phone
+    xaibook-charts.js draws such a chart as wide as its card (Vega-Lite's
+    ``width: "container"``), its height unchanged."""
+    try:
+        spec = json.loads(payload)["spec"]
+    except (ValueError, KeyError, TypeError):
+        return False
+
+    def single(s) -> bool:
+        if not isinstance(s, dict) or any(k in s for k in _GRIDS):
+            return False
+        enc = s.get("encoding") if isinstance(s.get("encoding"), dict) else {}
+        if any(k in enc for k in ("row", "column", "facet")):
+            return False
+        return all(single(layer) for layer in s.get("layer", []) or [])
+
+    return single(spec) and not isinstance(spec.get("width"), str)
 
 
 def _sizer_for(app, pagename: str):
@@ -354,6 +415,14 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
         files[:] = [f for f in files if not _is_mathjax(f, mathjax_path)]
     elif any(_is_mathjax(f, mathjax_path) for f in files):
         pathto = context.get("pathto")
+        if callable(pathto) and mathjax_path and app.config.xaibook_lazy_mathjax:
+            # MathJax (1 MB, and it typesets the whole page at once) loads when
+            # the first formula comes near the viewport, like the charts.
+            src = next((f for f in files if _filename(f) == mathjax_path), None)
+            if src is not None:
+                files.remove(src)
+                url = pathto("_static/" + mathjax_path, 1)
+                app.builder.add_js_file(None, priority=520, body=MATHJAX_LOADER % {"src": url})
         if callable(pathto):
             xpath = pathto("_static/" + SRE_XPATH, 1)
             maps = pathto("_static/" + SRE_MAPS, 1)
@@ -375,6 +444,7 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
 def setup(app):
     app.add_config_value("xaibook_siteperf", True, "html")
     app.add_config_value("xaibook_presize_charts", True, "html")
+    app.add_config_value("xaibook_lazy_mathjax", True, "html")
     # After sphinx.ext.mathjax (500) and xaibook.book.sphinxext (500) added theirs.
     app.connect("html-page-context", _on_html_page_context, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
