@@ -216,11 +216,12 @@ def class_likeness(images, classes, train_images, train_labels) -> pd.DataFrame:
     classes = np.asarray(classes, dtype=int)
     if len(classes) != len(x):
         raise ValueError(f"{len(classes)} classes for {len(x)} images")
-    t, y = _flat(train_images), np.asarray(train_labels)
+    t, y = np.asarray(train_images), np.asarray(train_labels)
     labels = np.unique(y)
     if not set(classes) <= set(labels):
         raise ValueError("every class needs training images")
-    means = np.stack([t[y == k].mean(axis=0) for k in labels])
+    # One class at a time, in the images' own dtype: no float copy of the whole training set.
+    means = np.stack([_flat(t[y == k].mean(axis=0, dtype=np.float64)[None])[0] for k in labels])
     r = _corr(x, means)
     own_col = np.searchsorted(labels, classes)
     own = r[np.arange(len(x)), own_col]
