@@ -9,7 +9,8 @@
 # a request off the machine, logs a console error, leaves a chart undrawn,
 # shows a traceback / warning / progress bar, has a broken link, has a critical
 # or serious axe-core violation or an empty table header, or has a chart wider
-# than the article column at 1280 or 390 px.
+# than the article column at 1280 or 390 px (and, with --strict as `make
+# check-site` runs it, a chart whose drawing moves the text below it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
