@@ -5,10 +5,11 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
 
 * keeps MathJax (its configuration and its script) only on pages that hold
   math, loads it there only when the first formula comes near the viewport
-  (``xaibook_lazy_mathjax``, default True), and points MathJax's speech rule engine at the site's own copy of its
-  XPath polyfill and locale maps (``_static/libs/mathjax/sre/``,
-  ``_static/libs/wicked-good-xpath/``), so a reader who turns on speech or
-  the explorer in MathJax's menu stays on the site;
+  (``xaibook_lazy_mathjax``, default True), and points MathJax's speech rule
+  engine at the site's own copy of its XPath polyfill and locale maps
+  (``_static/libs/mathjax/sre/``, ``_static/libs/wicked-good-xpath/``), so a
+  reader who turns on speech or the explorer in MathJax's menu stays on the
+  site;
 * drops Vega, Vega-Lite and Vega-Embed from the page's ``<head>``:
   ``xaibook-charts.js`` loads them itself when the first chart comes near the
   viewport (charts are drawn lazily, see ``_extra/_static/xaibook-charts.js``);
@@ -57,7 +58,8 @@ import subprocess
 from pathlib import Path
 
 __all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "fix_citation_roles",
-           "presize_charts", "chart_sizes", "wrap_header_names", "MATHJAX_LOADER", "INPUT_ROW_PX", "lazy_images", "png_size", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
+           "presize_charts", "chart_sizes", "wrap_header_names", "lazy_images", "png_size",
+           "MATHJAX_LOADER", "INPUT_ROW_PX", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
            "SRE_XPATH"]
 
 #: Loaded on demand by xaibook-charts.js (paths relative to _static/).
@@ -154,7 +156,8 @@ _CHART = re.compile(
 
 
 def chart_sizes(specs: list[dict], roots: list[Path], node_modules: Path,
-                node: str | None = None, timeout: float = 600) -> list[tuple[int, int] | None]:
+                node: str | None = None,
+                timeout: float = 600) -> list[tuple[int, int, int] | None]:
     """The pixel size of the SVG Vega draws for each Vega-Lite spec, and how
     many parameters it binds to an HTML input (drawn below the SVG):
     ``(width, height, inputs)``.
