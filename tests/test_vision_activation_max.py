@@ -58,3 +58,36 @@ def test_confident_mistakes():
     assert table["p_predicted"].tolist() == [0.9, 0.6]
     with pytest.raises(ValueError, match="unknown class"):
         confident_mistakes(ev, [("a", "z")])
+
+
+def test_cached_activation_maximization_reads_back_and_keys_on_everything(tmp_path, monkeypatch):
+    from xaibook.vision import activation_max
+
+    model = region_model()
+    first = activation_max.cached_activation_maximization(model, [0, 1], steps=5, seed=2,
+                                                          cache_dir=tmp_path)
+    files = list(tmp_path.glob("actmax-*.npz"))
+    assert len(files) == 1
+    fresh = activation_maximization(model, [0, 1], steps=5, seed=2)
+    np.testing.assert_array_equal(first.images, fresh.images)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("recomputed despite the cache")
+
+    monkeypatch.setattr(activation_max, "activation_maximization", boom)
+    again = activation_max.cached_activation_maximization(model, [0, 1], steps=5, seed=2,
+                                                          cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.images, first.images)
+    np.testing.assert_array_equal(again.probabilities, first.probabilities)
+    assert again.classes == (0, 1)
+    monkeypatch.undo()
+    # another seed, other classes or other weights: another entry
+    activation_max.cached_activation_maximization(model, [0, 1], steps=5, seed=3, cache_dir=tmp_path)
+    activation_max.cached_activation_maximization(model, [1], steps=5, seed=2, cache_dir=tmp_path)
+    files[0].write_bytes(b"not an npz")               # a broken entry is recomputed
+    redo = activation_max.cached_activation_maximization(model, [0, 1], steps=5, seed=2,
+                                                         cache_dir=tmp_path)
+    np.testing.assert_array_equal(redo.images, first.images)
+    model.set_weights([2 * w for w in model.get_weights()])   # same model, other weights
+    activation_max.cached_activation_maximization(model, [0, 1], steps=5, seed=2, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("actmax-*.npz"))) == 4

@@ -18,7 +18,8 @@ import pandas as pd
 from xaibook.vision._tf import keras, quiet, tf
 from xaibook.vision.attribution import logits_model
 
-__all__ = ["ClassVisualization", "activation_maximization", "class_likeness", "seed_agreement"]
+__all__ = ["ClassVisualization", "activation_maximization", "cached_activation_maximization",
+           "class_likeness", "seed_agreement"]
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,69 @@ def activation_maximization(model, classes, *, steps: int = 512, learning_rate: 
         images = (low + (high - low) / (1 + np.exp(-z))).astype(np.float32)
         probs = np.asarray(model(images, training=False))
     return ClassVisualization(images, tuple(classes), probs)
+
+
+def _cache_key(model, classes, options: dict) -> str:
+    """Digest of everything the images depend on: the model's architecture and
+    weights, the classes and options, this module's source and the versions of
+    the libraries that compute them."""
+    import hashlib
+    import importlib.metadata
+    import json
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps(model.to_json(), sort_keys=True).encode())
+    for w in model.get_weights():
+        digest.update(str(w.shape).encode())
+        digest.update(np.ascontiguousarray(w).tobytes())
+    versions = {lib: importlib.metadata.version(lib) for lib in ("tensorflow", "keras", "tf-keras-vis")}
+    digest.update(json.dumps({"classes": [int(c) for c in classes], "options": options,
+                              "versions": versions}, sort_keys=True, default=str).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_activation_maximization(model, classes, *, cache_dir=None,
+                                   **options) -> ClassVisualization:
+    """:func:`activation_maximization`, cached on disk beside the trained models.
+
+    The key is a digest of the model (architecture and weights), the classes,
+    ``options``, this module's source and the TensorFlow, Keras and
+    tf-keras-vis versions, so any change recomputes. A cold run costs what
+    :func:`activation_maximization` costs; a warm one (e.g. a chapter
+    re-executed with the same model) reads a small ``.npz``.
+
+    Parameters
+    ----------
+    model, classes, **options
+        As :func:`activation_maximization`.
+    cache_dir : path, optional
+        Default :func:`xaibook.vision.cnn.model_dir`.
+    """
+    import os
+    from pathlib import Path
+
+    from xaibook.vision.cnn import model_dir
+
+    classes = [int(c) for c in np.atleast_1d(classes)]
+    folder = Path(cache_dir) if cache_dir is not None else model_dir()
+    path = folder / f"actmax-{_cache_key(model, classes, options)}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as stored:
+                if [int(c) for c in stored["classes"]] == classes:
+                    return ClassVisualization(stored["images"], tuple(classes),
+                                              stored["probabilities"])
+        except (OSError, ValueError, KeyError):   # unreadable: compute again
+            pass
+    result = activation_maximization(model, classes, **options)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, images=result.images, classes=np.asarray(classes),
+             probabilities=result.probabilities)
+    os.replace(tmp, path)
+    return result
 
 
 def _flat(images) -> np.ndarray:
