@@ -59,12 +59,14 @@ def test_vanilla_gradient_is_exact(model):
     np.testing.assert_allclose(maps, np.broadcast_to(region_mask(), maps.shape).astype(float))
 
 
-def test_gradients_in_batches_equal_one_pass(model, monkeypatch):
+@pytest.mark.parametrize("method", ["gradient", "gradcam", "gradcam++"])
+def test_maps_in_batches_equal_one_pass(model, monkeypatch, method):
     x, labels = images(5), [0, 1, 0, 1, 0]
-    whole = A.input_gradients(model, x, labels)
+    whole = A.attribute(model, x, labels, method=method)
     monkeypatch.setattr(A, "GRADIENT_BATCH", 2)  # 2 + 2 + 1 images
-    np.testing.assert_allclose(A.input_gradients(model, x, labels), whole, rtol=1e-6, atol=1e-7)
-    assert A.input_gradients(model, x, labels).shape == whole.shape
+    batched = A.attribute(model, x, labels, method=method)
+    assert batched.shape == whole.shape == (5, *x.shape[1:3])
+    np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-7)
 
 
 def test_shap_and_lime_find_the_region(model):

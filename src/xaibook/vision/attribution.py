@@ -357,12 +357,16 @@ def gradcam(model, images, labels, *, layer=None, plus_plus: bool = False,
 
     x, y = _prepare(model, images, labels)
     net = logits_model(model)
-    cls = GradcamPlusPlus if plus_plus else Gradcam
-    with quiet():
-        cam = cls(net, clone=False)(CategoricalScore(y.tolist()), x, penultimate_layer=layer,
-                                    expand_cam=upsample, normalize_cam=False)
-    cam = np.asarray(cam, dtype=np.float64)
-    return cam.reshape(len(x), *cam.shape[-2:]) if cam.ndim == 2 else cam
+    explainer = (GradcamPlusPlus if plus_plus else Gradcam)(net, clone=False)
+    parts = []
+    for start in range(0, len(x), GRADIENT_BATCH):  # batches, as for the gradients
+        xs, ys = x[start:start + GRADIENT_BATCH], y[start:start + GRADIENT_BATCH]
+        with quiet():
+            cam = explainer(CategoricalScore(ys.tolist()), xs, penultimate_layer=layer,
+                            expand_cam=upsample, normalize_cam=False)
+        cam = np.asarray(cam, dtype=np.float64)
+        parts.append(cam.reshape(len(xs), *cam.shape[-2:]))
+    return np.concatenate(parts)
 
 
 # --------------------------------------------------------------------------- SHAP
