@@ -122,6 +122,18 @@ def _hog(image: np.ndarray, cell: int) -> np.ndarray:
                feature_vector=True)
 
 
+def _map_stacks(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Two ``(n, h, w)`` float stacks of equal shape (one ``(h, w)`` map each is a stack of 1)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.ndim == 2:
+        a, b = a[None], b[None]
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"maps must be two (n, h, w) stacks of equal shape, got {a.shape} "
+                         f"and {b.shape}")
+    return a, b
+
+
 def hog_similarity(a, b, *, cell: int = 4) -> np.ndarray:
     """Pearson correlation of the HOG features of two stacks of maps, image by image.
 
@@ -144,13 +156,7 @@ def hog_similarity(a, b, *, cell: int = 4) -> np.ndarray:
     numpy.ndarray
         ``(n,)`` correlations in ``[-1, 1]``.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.ndim == 2:
-        a, b = a[None], b[None]
-    if a.shape != b.shape or a.ndim != 3:
-        raise ValueError(f"maps must be two (n, h, w) stacks of equal shape, got {a.shape} "
-                         f"and {b.shape}")
+    a, b = _map_stacks(a, b)
     if cell < 1 or min(a.shape[1:]) < 2 * cell:
         raise ValueError(f"maps of {a.shape[1:]} pixels are too small for 2 x 2 cells of {cell}")
     na, nb = normalize_maps(a), normalize_maps(b)
@@ -176,13 +182,7 @@ def map_similarity(a, b) -> pd.DataFrame:
     """
     from skimage.metrics import structural_similarity
 
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.ndim == 2:
-        a, b = a[None], b[None]
-    if a.shape != b.shape or a.ndim != 3:
-        raise ValueError(f"maps must be two (n, h, w) stacks of equal shape, got {a.shape} "
-                         f"and {b.shape}")
+    a, b = _map_stacks(a, b)
     na, nb = normalize_maps(a), normalize_maps(b)
     side = min(a.shape[1:])
     win = 7 if side >= 7 else (side if side % 2 else side - 1)  # odd, at most 7
