@@ -54,7 +54,11 @@ def test_altair_charts_have_titles_and_axes():
     assert spec["title"] == "S"
     null = pd.DataFrame({"low": [0.1], "high": [0.3]}, index=["g"])
     spec = plots.sanity_chart(summary, title="N", null=null, ceiling=pd.Series({"g": 0.8})).to_dict()
-    assert spec["title"] == "N" and spec["facet"]["field"] == "method"
+    assert spec["title"]["text"] == "N" and spec["facet"]["field"] == "method"
+    # axes titled once, in the subtitle, not under every small panel
+    assert spec["title"]["subtitle"][0].startswith("y: Rank correlation")
+    assert "ceiling" in spec["title"]["subtitle"][1]
+    assert spec["spec"]["layer"][2]["encoding"]["x"]["title"] is None
     marks = [layer["mark"]["type"] for layer in spec["spec"]["layer"]]
     assert marks == ["rect", "errorbar", "line", "rule"]
     values = next(iter(spec["datasets"].values()))

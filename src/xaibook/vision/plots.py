@@ -234,7 +234,9 @@ def sanity_chart(summary: pd.DataFrame, *, title: str = "Cascading randomization
         model (:func:`xaibook.vision.sanity.noise_ceiling`), drawn as a dashed
         line in the panels (needs ``null``).
     x_title, columns : str, int
-        Title of the x axis; panels per row.
+        Title of the x axis; panels per row. In the per-method panels the
+        axes are titled once, in the subtitle (a title under every small
+        panel is wider than the panel and runs into its neighbour's).
     """
     import altair as alt
 
@@ -262,6 +264,11 @@ def sanity_chart(summary: pd.DataFrame, *, title: str = "Cascading randomization
         data = data.assign(ceiling=data["method"].map(ceiling))
     methods = list(dict.fromkeys(summary["method"]))
     scale = alt.Scale(domain=[min(-0.2, float(data[["low", "null_low"]].min().min())), 1])
+    subtitle = [f"y: {y_title}; x: {x_title[:1].lower() + x_title[1:]}",
+                "Grey band: maps of different garments (the floor)"
+                + ("; dashed red: two runs of the method (the ceiling)" if ceiling is not None else "")]
+    x = alt.X("stage:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40))
+    y_title = "similarity"
     y = alt.Y("mean:Q", title=y_title, scale=scale)
     floor = (alt.Chart().transform_filter(alt.datum.step == 0)
              .mark_rect(color="#999999", opacity=0.35)
@@ -280,4 +287,4 @@ def sanity_chart(summary: pd.DataFrame, *, title: str = "Cascading randomization
                       .encode(y=alt.Y("ceiling:Q", title=y_title, scale=scale)))
     return (alt.layer(*layers, data=data).properties(width=150, height=130)
             .facet(facet=alt.Facet("method:N", sort=methods, title=None), columns=columns)
-            .properties(title=title))
+            .properties(title=alt.TitleParams(title, subtitle=subtitle)))
