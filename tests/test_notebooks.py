@@ -467,6 +467,9 @@ def test_publish_to_site_writes_notebooks_and_fixes_colab_links(tmp_path):
     models.mkdir()
     (models / "m-1.keras").write_bytes(b"weights")
     (models / "m-1.json").write_text("{}")
+    (models / "actmax-1.npz").write_bytes(b"images")        # cached activation maximization
+    (models / ".actmax-2.123.tmp.npz").write_bytes(b"half")  # an unfinished write
+    (models / "notes.txt").write_text("not a model")
     chapters = nbx.toc_chapters(root)
     for _ in range(2):  # idempotent
         written = nbx.publish_to_site(chapters, site, spec="s", ref="abc123", model_dir=models)
@@ -475,7 +478,7 @@ def test_publish_to_site_writes_notebooks_and_fixes_colab_links(tmp_path):
             in (site / "book" / "first.html").read_text())
     digest = (site / "models" / "models.tar.sha256").read_text().split()[0]
     got = nbx.fetch_models(str(site / "models" / "models.tar"), digest, tmp_path / "fetched")
-    assert sorted(p.name for p in got) == ["m-1.json", "m-1.keras"]
+    assert sorted(p.name for p in got) == ["actmax-1.npz", "m-1.json", "m-1.keras"]
     with pytest.raises(ValueError, match="SHA-256"):
         nbx.fetch_models(str(site / "models" / "models.tar"), "0" * 64, tmp_path / "bad")
     assert not (tmp_path / "bad").exists()

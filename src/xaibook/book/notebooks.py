@@ -1354,6 +1354,11 @@ def _run_executions(chapters, args) -> int:
 # --- trained models, published with the site ----------------------------------------
 
 MODELS_ARCHIVE = "models.tar"
+#: What the model folder holds that a chapter reads instead of recomputing:
+#: trained networks, their recipes and cached measurements (``.json``), and
+#: cached activation-maximization images (``.npz``). Hidden files are
+#: unfinished writes.
+MODEL_SUFFIXES = (".keras", ".json", ".npz")
 
 
 def pack_models(model_dir: Path, out_dir: Path) -> tuple[Path, str]:
@@ -1365,7 +1370,8 @@ def pack_models(model_dir: Path, out_dir: Path) -> tuple[Path, str]:
     """
     import tarfile
 
-    files = sorted(p for p in Path(model_dir).iterdir() if p.is_file() and p.suffix in {".keras", ".json"})
+    files = sorted(p for p in Path(model_dir).iterdir()
+                   if p.is_file() and p.suffix in MODEL_SUFFIXES and not p.name.startswith("."))
     if not files:
         raise FileNotFoundError(f"no trained models in {model_dir}; build the book first (make book)")
     out_dir.mkdir(parents=True, exist_ok=True)
