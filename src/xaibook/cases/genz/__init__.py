@@ -28,6 +28,8 @@
     (cached on disk by :func:`~xaibook.cases.genz.tabular_experiment.cached_tabular_experiment`).
 ``xaibook.cases.genz.plots``
     The chapter's charts and the colour-swap figure.
+``xaibook.cases.genz.store``
+    The experiments' measurements written atomically as JSON beside the models.
 """
 
 from xaibook.cases.genz.detection import (Detection, Threshold, detection_grid, detection_table, join_names,

@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from xaibook.vision.cnn import (FASHION_RECIPE, CNNRecipe, TrainedCNN, TrainingS
 from xaibook.cases.genz.colour_stats import accuracy_by_condition, colour_share, predicted_labels, swap_flip_rate
 from xaibook.cases.genz.detection import Detection, Threshold, detection_table
 from xaibook.cases.genz.tint import TintedImages, make_cliched, make_genz
+from xaibook.cases.genz.store import write_json
 
 __all__ = [
     "GENZ_TRAINING", "CHANNEL_METHODS", "SPATIAL_METHODS", "ImageRecipe", "ImageData",
@@ -376,9 +376,5 @@ def _cached_measures(data, recipe, models, methods, explain, seconds, cache_dir)
         return stored["accuracy"], stored["reference"], stored["shares"]
     acc, ref, shares = _measure_all(data, recipe, models, methods, explain, seconds)
     seconds["measures_from_cache"] = False
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"accuracy": acc, "reference": ref, "shares": shares}, indent=1,
-                              default=float))
-    os.replace(tmp, path)
+    write_json(path, {"accuracy": acc, "reference": ref, "shares": shares}, indent=1, default=float)
     return acc, ref, shares

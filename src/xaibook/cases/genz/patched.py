@@ -32,7 +32,6 @@ import dataclasses
 import gc
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from xaibook.cases.genz.patch import (PATCH_GROUP, box_area_share, box_mass, mak
                                       patch_flip_rates)
 from xaibook.cases.genz.seeded import SEEDED_CNN, SEEDED_TRAINING, _signed_smoothgrad
 from xaibook.cases.genz.tint import make_genz
+from xaibook.cases.genz.store import write_json
 
 __all__ = ["PatchRecipe", "PatchExperiment", "MASS_METHODS", "REFERENCES", "patch_models",
            "run_patch_experiment", "patch_summary", "example_maps"]
@@ -243,10 +243,7 @@ def _measures(fashion, recipe: PatchRecipe, seed: int, models: dict, cache_dir) 
     rows = []
     for s, trained in models.items():
         rows.append(_measure(trained.model, recipe, seed, s, test, explain, background))
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    os.replace(tmp, path)
+    write_json(path, rows, indent=1)
     return rows
 
 

@@ -36,7 +36,6 @@ import dataclasses
 import gc
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from xaibook.cases.genz.colour_stats import (accuracy_by_condition, channel_weig
                                              predicted_labels, swap_flip_rate)
 from xaibook.cases.genz.detection import Detection, Threshold, detection_table, onsets
 from xaibook.cases.genz.tint import CLICHE, PALETTE, make_cliched, make_genz, tint
+from xaibook.cases.genz.store import write_json
 
 __all__ = ["SEEDED_CNN", "SEEDED_TRAINING", "SeededRecipe", "SeededExperiment", "STATISTICS",
            "seeded_data", "seed_models", "run_seeded_experiment", "seeded_detections",
@@ -366,10 +366,7 @@ def _seed_rows(data, recipe, seed, models, cache_dir) -> list:
     rows = [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in
              _measure(trained, data, recipe, seed, s, genz, explain, concept, randoms).items()}
             for s, trained in models.items()]
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    os.replace(tmp, path)
+    write_json(path, rows, indent=1)
     return rows
 
 

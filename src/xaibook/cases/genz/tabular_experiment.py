@@ -35,6 +35,7 @@ from xaibook.tabular.models import (fill_missing, make_boosting_pipeline, predic
                       train_test_split_frame)
 from xaibook.cases.genz.detection import Detection, Threshold, detection_table
 from xaibook.cases.genz.proxy import plant_proxy_bias
+from xaibook.cases.genz.store import write_json
 
 __all__ = ["TabularRecipe", "TabularExperiment", "EXPLAINERS", "GROUP_METRICS",
            "explainer_thresholds", "group_thresholds", "prepare_adult", "proxy_ranks",
@@ -374,10 +375,7 @@ def cached_tabular_experiment(frame: pd.DataFrame, recipe: TabularRecipe = Tabul
         return TabularExperiment(recipe, read["summary"], read["scores"], read["detections"],
                                  {**stored["seconds"], "from_cache": True})
     result = run_tabular_experiment(frame, recipe, label=label)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     blob = {name: getattr(result, name).to_json(orient="table") for name in tables}
-    tmp.write_text(json.dumps({**blob, "seconds": result.seconds}))
-    os.replace(tmp, path)
+    write_json(path, {**blob, "seconds": result.seconds})
     return TabularExperiment(result.recipe, result.summary, result.scores, result.detections,
                              {**result.seconds, "from_cache": False})
