@@ -293,8 +293,13 @@ def main(argv=None) -> int:
     finally:
         server.shutdown()
         server.server_close()
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    # The commit of the checkout the site was built in (not this script's).
+    commit = subprocess.run(["git", "-C", str(site), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "-C", str(site), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    if commit != "?" and dirty:
+        commit += " with uncommitted changes"
     lh = not args.no_lighthouse
     when = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     print(f"Site benchmark, {when} on {platform.machine()}, {os.cpu_count()} CPUs "

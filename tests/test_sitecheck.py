@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -297,6 +298,58 @@ def test_wide_chart_scales_down_to_the_column(tmp_path):
     assert wide.failures == [] and wide.charts == 1, wide.failures
 
 
+@pytest.mark.browser
+def test_grid_of_panels_goes_to_one_column_on_a_phone(tmp_path):
+    """A grid wider than a phone is redrawn one panel under another, at full
+    size, in the place its placeholder reserved; a grid that is only scaled
+    down is reported as too small to read."""
+    from xaibook.book import siteperf
+
+    _browser_or_skip()
+    libs = _vendored_libs_or_skip()
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    try:
+        modules = _vendor_assets().npm_install()
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
+        pytest.skip(f"pinned npm packages not available: {exc}")
+    site = tmp_path / "site"
+    shutil.copytree(libs, site / "_static" / "libs")
+    js = ROOT / "_extra" / "_static" / "xaibook-charts.js"
+    shutil.copy(js, site / "_static")
+    shutil.copy(ROOT / "_static" / "xaibook.css", site / "_static")
+    panel = {"width": 240, "height": 150, "mark": "bar",
+             "data": {"values": [{"a": "x", "b": 1}, {"a": "y", "b": 2}]},
+             "encoding": {"x": {"field": "a", "type": "nominal", "title": "Letter"},
+                          "y": {"field": "b", "type": "quantitative", "title": "Count"}}}
+    grid = {"title": "Three panels", "hconcat": [panel, panel, panel]}
+    sized = lambda payloads: siteperf.chart_sizes(  # noqa: E731
+        [json.loads(p)["spec"] for p in payloads], [site], modules, charts_js=js)
+    page = siteperf.presize_charts(altair_setup.chart_html(grid), sized)
+    assert "xb-grid" in page
+    head = ('<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="../_static/xaibook.css">'
+            '<script defer src="../_static/xaibook-charts.js"></script>')
+    _write(site / "book" / "grid.html", f"<h1>Grid</h1>{page}<p id='below'>Below.</p>", head=head)
+    # The same grid without its phone size (as a build without Node writes it).
+    plain = siteperf.presize_charts(altair_setup.chart_html(grid),
+                                    lambda ps: [tuple(sized(ps)[0][:3])])
+    _write(site / "book" / "plain.html", f"<h1>Plain</h1>{plain}", head=head)
+    _write(site / "index.html", '<a href="book/grid.html">a</a> <a href="book/plain.html">b</a>')
+    results = {r.page: r for r in sitecheck.check_site(site, timeout_s=20, log=lambda *_: None)}
+    good, bad = results["book/grid.html"], results["book/plain.html"]
+    assert good.failures == [] and good.advice == [], good.failures + good.advice
+    assert bad.failures == [] and any("at 390px" in a and "of its size" in a for a in bad.advice), bad.advice
+
+
+def test_scale_problems_names_charts_too_small_to_read():
+    items = [{"id": "a", "title": "PDP", "scale": 0.5}, {"id": "b", "title": "", "scale": 0.9}]
+    got = sitecheck.scale_problems(items, 390)
+    assert got == ['at 390px: chart a "PDP" is drawn at 50% of its size (text too small to read; '
+                   "a grid of panels should go to one column on a phone)"]
+    assert sitecheck.scale_problems(items, 390, minimum=0.4) == []
+
+
 def test_axe_problems_keeps_serious_and_empty_headers():
     violations = [
         {"id": "color-contrast", "impact": "serious", "help": "Contrast", "nodes": 2,
@@ -503,6 +556,120 @@ def test_chart_sizes_runs_the_pinned_vega(tmp_path):
     css = (ROOT / "_static" / "xaibook.css").read_text()
     assert f"var(--xb-inputs, 0) * {siteperf.INPUT_ROW_PX}px" in css
     assert siteperf.chart_sizes([inline], [tmp_path], modules, node="/nonexistent/node") == [None]
+
+
+def _phone_spec(spec):
+    """xaibook-charts.js' phoneSpec, run in Node."""
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    js = ROOT / "_extra" / "_static" / "xaibook-charts.js"
+    code = (f"const f = require({json.dumps(str(js))}).phoneSpec;"
+            "const s = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+            "const out = f(s); process.stdout.write(JSON.stringify({same: out === s, out}));")
+    proc = subprocess.run(["node", "-e", code], input=json.dumps(spec), capture_output=True,
+                          text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def test_phone_spec_puts_panels_in_one_column():
+    bar = {"mark": "bar", "width": 150}
+    wide = {"mark": "bar", "width": 340}
+    phone_config = {"legend": {"orient": "bottom", "direction": "vertical"},
+                    "axis": {"labelLimit": 150}}
+    got = _phone_spec({"title": "T", "hconcat": [bar, bar], "spacing": 12})
+    assert not got["same"]
+    assert got["out"] == {"title": "T", "vconcat": [bar, bar], "spacing": 12, "config": phone_config}
+    got = _phone_spec({"concat": [bar, bar, bar], "columns": 2})
+    assert got["out"]["columns"] == 1 and len(got["out"]["concat"]) == 3
+    # Nested: a vconcat holding a row of panels (the what-if explorer); plots
+    # wider than a phone's panel are narrowed, long titles wrapped.
+    title = {"text": "What pushed each prediction up or down, for two people", "subtitle": "s"}
+    got = _phone_spec({"title": title, "vconcat": [wide, {"hconcat": [bar, bar]}]})
+    assert got["out"]["vconcat"] == [{"mark": "bar", "width": 180}, {"vconcat": [bar, bar]}]
+    assert got["out"]["title"] == {"text": ["What pushed each prediction up or",
+                                            "down, for two people"], "subtitle": "s"}
+    # A facet by column becomes a wrapped facet, one panel per line.
+    got = _phone_spec({"facet": {"column": {"field": "g"}}, "spec": bar})
+    assert got["out"] == {"facet": {"field": "g"}, "spec": bar, "columns": 1, "config": phone_config}
+    got = _phone_spec({"facet": {"field": "g"}, "columns": 3, "spec": bar})
+    assert got["out"]["columns"] == 1
+    got = _phone_spec({**bar, "encoding": {"column": {"field": "g"}, "x": {"field": "a"}}})
+    assert got["out"]["encoding"] == {"facet": {"field": "g"}, "x": {"field": "a"}}
+    assert got["out"]["columns"] == 1
+    # A legend in a row under the chart becomes a column; the chart's own
+    # axis settings win over the phone's.
+    legend = {"field": "m", "legend": {"orient": "bottom"}}
+    got = _phone_spec({"vconcat": [{**bar, "encoding": {"color": legend}}],
+                       "config": {"axis": {"labelLimit": 90}}})
+    assert got["out"]["vconcat"][0]["encoding"]["color"]["legend"] == {
+        "orient": "bottom", "direction": "vertical"}
+    assert got["out"]["config"]["axis"] == {"labelLimit": 90}
+    # A single view: the very same object (on a phone it is drawn card-wide).
+    for spec in ({"layer": [bar, bar]}, bar, wide, {"mark": "bar", "title": title["text"]}):
+        assert _phone_spec(spec)["same"], spec
+
+
+def test_presize_marks_wide_grids_for_their_phone_layout():
+    from xaibook.book import siteperf
+
+    grid = altair_setup.chart_html({"title": "G", "hconcat": [{"mark": "bar"}, {"mark": "bar"}]})
+    out = siteperf.presize_charts(grid, lambda ps: [(640, 200, 0, 310, 420)])
+    assert ('class="xaibook-chart-space xb-grid" style="width: min(640px, 100% - 38px); '
+            'aspect-ratio: 640 / 200; --xb-h: 200px; --xb-pw: 310px; --xb-par: 310 / 420"') in out
+    narrow = siteperf.presize_charts(grid, lambda ps: [(300, 200, 0, 150, 420)])
+    assert "xb-grid" not in narrow and "--xb-pw" not in narrow   # fits a phone as it is
+    css = (ROOT / "_static" / "xaibook.css").read_text()
+    assert ".xaibook-chart-space.xb-grid" in css and "var(--xb-par)" in css
+
+
+def test_chart_sizes_gives_the_phone_layout_of_a_grid(tmp_path):
+    from xaibook.book import siteperf
+
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    try:
+        modules = _vendor_assets().npm_install()
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
+        pytest.skip(f"pinned npm packages not available: {exc}")
+    bars = {"mark": "bar", "width": 300, "height": 120, "padding": 0,
+            "data": {"values": [{"a": "x", "b": 1}]},
+            "config": {"axis": {"disable": True}, "view": {"stroke": None}},
+            "encoding": {"x": {"field": "a", "type": "nominal"},
+                         "y": {"field": "b", "type": "quantitative"}}}
+    panels = {k: v for k, v in bars.items() if k not in ("config", "padding")}
+    grid = {"hconcat": [panels, panels], "spacing": 20, "padding": 0,
+            "config": {"axis": {"disable": True}, "view": {"stroke": None}}}
+    js = ROOT / "_extra" / "_static" / "xaibook-charts.js"
+    sizes = siteperf.chart_sizes([bars, grid], [tmp_path], modules, charts_js=js)
+    assert sizes[0] == (300, 120, 0)                       # one view: no phone layout
+    assert sizes[1] == (620, 120, 0, 180, 260)   # side by side; one under the other, 180 px wide
+    assert siteperf.chart_sizes([grid], [tmp_path], modules)[0] == (620, 120, 0)
+
+
+def test_chart_sizes_cut_long_labels_at_their_limit(tmp_path):
+    """Vega cuts a label at its labelLimit (with an ellipsis): the build-time
+    size must too (it measured the whole label: placeholders 40 px too wide)."""
+    from xaibook.book import siteperf
+
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    try:
+        modules = _vendor_assets().npm_install()
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
+        pytest.skip(f"pinned npm packages not available: {exc}")
+
+    def bars(limit):
+        return {"mark": "bar", "width": 100, "padding": 0,
+                "data": {"values": [{"a": "credit_history=critical account / credits elsewhere",
+                                     "b": 1}]},
+                "encoding": {"y": {"field": "a", "type": "nominal", "title": None,
+                                   "axis": {"labelLimit": limit}},
+                             "x": {"field": "b", "type": "quantitative", "title": None}}}
+
+    cut, whole = siteperf.chart_sizes([bars(150), bars(400)], [tmp_path], modules)
+    # plot + tick and padding (7 px) + the label: at most its limit; else all of it
+    assert 100 + 7 + 140 <= cut[0] <= 100 + 7 + 150
+    assert whole[0] > 100 + 7 + 200
 
 
 def test_shift_problems_names_charts_that_move_the_text():

@@ -14,7 +14,9 @@
  *
  * Charts that fit: a drawn SVG wider than its card is scaled down with its
  * viewBox (xaibook.css: `max-width: 100%; height: auto`), so no chart ever
- * scrolls sideways inside the article, at 1280 px or on a phone.
+ * scrolls sideways inside the article, at 1280 px or on a phone. On a phone a
+ * grid of panels is first laid out in one column (phoneSpec), so its panels
+ * keep their size and their text stays legible.
  *
  * No layout shift: xaibook.book.siteperf sized each placeholder at build time
  * (a box of the chart's own width and aspect ratio, data-width/data-height),
@@ -24,6 +26,118 @@
  */
 (function () {
   "use strict";
+
+  // --- phones: a grid of panels in one column --------------------------------
+  // A chart of several views (hconcat, vconcat, concat, a facet or repeat) is
+  // redrawn on a phone as the same panels one under another (hconcat becomes
+  // vconcat; concat, facets and repeats get one column), each plot at most
+  // PHONE_PANEL px wide, its titles wrapped into lines, legends below it, one
+  // entry per line, axis labels cut at PHONE_LABEL px, instead of the whole
+  // grid scaled down to the card (text at half size). A pure function of the
+  // Vega-Lite spec; chartsize.mjs (Node) calls this same function to size the
+  // phone placeholder at build time. A single view is returned unchanged (the
+  // object itself): on a phone it is drawn as wide as its card instead.
+  var PHONE_PANEL = 180;
+  var PHONE_LABEL = 150;
+  var TITLE_CHARS = 38;      // a 13-px bold title line in about 300 px
+  var SUBTITLE_CHARS = 46;
+
+  function wrapText(text, n) {
+    if (Array.isArray(text)) {
+      return text.reduce(function (acc, t) { return acc.concat(wrapText(t, n)); }, []);
+    }
+    if (typeof text !== "string" || text.length <= n) return text;
+    var lines = [], line = "";
+    text.split(/\s+/).forEach(function (word) {
+      if (line && (line + " " + word).length > n) { lines.push(line); line = word; }
+      else line = line ? line + " " + word : word;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  function wrapTitle(title) {
+    if (typeof title === "string" || Array.isArray(title)) return wrapText(title, TITLE_CHARS);
+    if (!title || typeof title !== "object") return title;
+    var out = Object.assign({}, title);
+    if (out.text !== undefined) out.text = wrapText(out.text, TITLE_CHARS);
+    if (out.subtitle !== undefined) out.subtitle = wrapText(out.subtitle, SUBTITLE_CHARS);
+    return out;
+  }
+
+  function isGrid(s) {
+    if (!s || typeof s !== "object") return false;
+    if (s.hconcat || s.vconcat || s.concat || s.facet || s.repeat) return true;
+    var enc = s.encoding || {};
+    return !!(enc.row || enc.column || enc.facet);
+  }
+
+  function phoneSpec(spec) {
+    if (!isGrid(spec)) return spec;
+    function walk(s) {
+      if (!s || typeof s !== "object" || Array.isArray(s)) return s;
+      var out = Object.assign({}, s);
+      if (s.title !== undefined) out.title = wrapTitle(s.title);
+      if (typeof s.width === "number" && s.width > PHONE_PANEL) out.width = PHONE_PANEL;
+      if (Array.isArray(s.hconcat)) {
+        out.vconcat = s.hconcat.map(walk);
+        delete out.hconcat;
+      }
+      if (Array.isArray(s.vconcat)) out.vconcat = s.vconcat.map(walk);
+      if (Array.isArray(s.concat)) {
+        out.concat = s.concat.map(walk);
+        out.columns = 1;
+      }
+      if (Array.isArray(s.layer)) out.layer = s.layer.map(walk);
+      if (s.spec && typeof s.spec === "object") out.spec = walk(s.spec);
+      if (s.facet && typeof s.facet === "object") {
+        var f = s.facet;
+        if (f.column && !f.row) out.facet = f.column;   // one row of panels: wrap it
+        if (!f.row) out.columns = 1;
+      }
+      if (s.repeat && typeof s.repeat === "object") {
+        if (Array.isArray(s.repeat)) out.columns = 1;
+        else if (Array.isArray(s.repeat.column) && !s.repeat.row) {
+          out.repeat = s.repeat.column;
+          out.columns = 1;
+        }
+      }
+      var enc = s.encoding;
+      if (enc && typeof enc === "object") {
+        Object.keys(enc).forEach(function (ch) {
+          var lg = enc[ch] && enc[ch].legend;
+          if (lg && typeof lg === "object" && /^(top|bottom)$/.test(lg.orient) && !lg.direction) {
+            out.encoding = out.encoding === enc ? Object.assign({}, enc) : out.encoding;
+            out.encoding[ch] = Object.assign({}, enc[ch], {
+              legend: Object.assign({}, lg, { direction: "vertical" }) });
+          }
+        });
+        enc = out.encoding;
+        if (enc.column && !enc.row) {
+          out.encoding = Object.assign({}, enc, { facet: enc.column });
+          delete out.encoding.column;
+          out.columns = 1;
+        } else if (enc.facet) {
+          out.columns = 1;
+        }
+      }
+      return out;
+    }
+    var result = walk(spec);
+    // Legends under the chart, one entry per line (not a row as wide as the
+    // grid, nor a column beside it); axis labels at most PHONE_LABEL px.
+    var config = Object.assign({}, result.config || {});
+    config.legend = Object.assign({ orient: "bottom", direction: "vertical" }, config.legend || {});
+    config.axis = Object.assign({}, config.axis || {});
+    if (!(config.axis.labelLimit <= PHONE_LABEL)) config.axis.labelLimit = PHONE_LABEL;
+    result.config = config;
+    return JSON.stringify(result) === JSON.stringify(spec) ? spec : result;
+  }
+
+  if (typeof module === "object" && module && module.exports) {
+    module.exports = { phoneSpec: phoneSpec };   // Node (chartsize.mjs): no drawing
+    return;
+  }
 
   var LIBS = [
     "libs/vega/vega.min.js",
@@ -145,6 +259,12 @@
         // instead of scaled down (siteperf marked it "xb-fluid" and reserved
         // its unscaled height).
         var fluid = el.querySelector(".xaibook-chart-space.xb-fluid");
+        // On a phone a grid of panels wider than the card (siteperf marked it
+        // "xb-grid" and sized its placeholder for this layout) is drawn in
+        // one column.
+        if (PHONE.matches && el.querySelector(".xaibook-chart-space.xb-grid")) {
+          spec = phoneSpec(spec);
+        }
         if (fluid && PHONE.matches && el.getAttribute("data-width") &&
             +el.getAttribute("data-width") > el.clientWidth - 46) {
           spec = Object.assign({}, spec, { width: "container" });

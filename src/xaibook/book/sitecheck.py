@@ -33,7 +33,8 @@ It also gives advice (failures with ``--strict``) on reader comforts: images
 without alt text or caption, charts without a title or axis titles, a page
 that scrolls sideways at phone width (390 px), a chart whose drawing moves
 the text below it (its placeholder was not the chart's size; at 1280 and
-390 px), and chapters (pages with code cells) that do not open with a key
+390 px), a chart scaled down below 75% of its size to fit the column (its
+text under 8 px; at 1280 and 390 px), and chapters (pages with code cells) that do not open with a key
 message or end with takeaways.
 
 The browser is the system's Chromium (``XAIBOOK_CHROMIUM``, else
@@ -64,6 +65,7 @@ __all__ = [
     "PageResult", "find_pages", "find_chromium", "output_problems", "static_problems",
     "link_problems", "serve", "check_site", "main", "axe_problems", "fit_problems",
     "find_axe", "AXE_FAIL_IMPACTS", "AXE_ALWAYS_FAIL", "shift_problems",
+    "scale_problems", "MIN_CHART_SCALE",
 ]
 
 PHONE = {"width": 390, "height": 844}
@@ -395,6 +397,34 @@ _FIT = r"""() => {
   return out;
 }"""
 
+# Charts drawn smaller than their own size (scaled to the card): id, title,
+# the share of its width it is drawn at.
+_SCALES = r"""() => [...document.querySelectorAll('.bd-article .xaibook-chart, article .xaibook-chart')]
+  .filter(el => !el.closest('details:not([open])'))
+  .map(el => {
+    const svg = el.querySelector('svg.marks') || el.querySelector('svg');
+    if (!svg) return null;
+    const natural = parseFloat(svg.getAttribute('width'));
+    const drawn = svg.getBoundingClientRect().width;
+    if (!(natural > 0) || !(drawn > 0)) return null;
+    const t = [...el.querySelectorAll('svg .role-title-text')].map(x => x.textContent)
+      .join(' ').trim() || el.getAttribute('aria-label') || '';
+    return {id: el.id, title: t.slice(0, 80), scale: drawn / natural};
+  }).filter(Boolean)"""
+
+#: A chart drawn below this share of its size (scaled down to fit the card)
+#: has its 11-px labels under 8 px: too small to read (advice; fails --strict).
+MIN_CHART_SCALE = 0.75
+
+
+def scale_problems(items: list[dict], width: int, minimum: float = MIN_CHART_SCALE) -> list[str]:
+    """Charts scaled down below ``minimum`` of their size at one viewport width."""
+    return [f"at {width}px: chart {c['id']}" + (f' "{c["title"]}"' if c.get("title") else "")
+            + f" is drawn at {c['scale']:.0%} of its size (text too small to read; "
+            "a grid of panels should go to one column on a phone)"
+            for c in items if c["scale"] < minimum]
+
+
 #: axe-core impacts that fail a page; and rules that fail it whatever their impact.
 AXE_FAIL_IMPACTS = ("critical", "serious")
 AXE_ALWAYS_FAIL = ("empty-table-header",)
@@ -603,10 +633,12 @@ def _run_axe(pg, axe_source: str, r: PageResult) -> None:
 def _check_fit(pg, width: int, r: PageResult) -> None:
     try:
         items = pg.evaluate(_FIT)
+        scales = pg.evaluate(_SCALES)
     except Exception as exc:
         r.failures.append(f"could not measure the charts: {exc}".splitlines()[0])
         return
     r.failures.extend(fit_problems(items, width))
+    r.advice.extend(scale_problems(scales, width))
 
 
 def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_s: int = 60,

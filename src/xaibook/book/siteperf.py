@@ -20,7 +20,8 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
   at any column width (a chart wider than the column scales down by the same
   ratio as its placeholder; on a phone, a single-view chart is drawn as wide
   as the card instead, its text at full size, and its placeholder is the
-  card's width and the chart's height). Sizes are cached by spec in the
+  card's width and the chart's height, and a grid of panels is drawn in one
+  column, its placeholder sized for that layout by the same ``phoneSpec``). Sizes are cached by spec in the
   doctree folder; without Node, placeholders keep the CSS minimum height;
 * loads the theme's and extensions' scripts deferred (they only wire up
   buttons and toggles once the page is parsed) instead of blocking the first
@@ -59,7 +60,7 @@ from pathlib import Path
 
 __all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "fix_citation_roles",
            "presize_charts", "chart_sizes", "wrap_header_names", "lazy_images", "png_size",
-           "MATHJAX_LOADER", "INPUT_ROW_PX", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
+           "MATHJAX_LOADER", "INPUT_ROW_PX", "PHONE_CHART_PX", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
            "SRE_XPATH"]
 
 #: Loaded on demand by xaibook-charts.js (paths relative to _static/).
@@ -143,6 +144,11 @@ def fix_toggle_labels(body: str) -> str:
 
 #: Vega-Embed's right padding for its "..." menu (``.vega-embed.has-actions``).
 EMBED_ACTIONS_PX = 38
+#: A grid of panels (hconcat, concat, a facet with several columns) wider
+#: than this is drawn in one column on a phone (xaibook-charts.js'
+#: ``phoneSpec``; xaibook.css sizes its placeholder ``--xb-pw`` wide with
+#: aspect ratio ``--xb-par``): the card of a 390-px phone holds about 310 px.
+PHONE_CHART_PX = 320
 #: Height of one row of Vega's parameter inputs below a chart (a slider, a
 #: set of radio buttons) in a desktop-wide column; xaibook.css reserves
 #: ``--xb-inputs`` such rows below the placeholder, two per input on a phone
@@ -156,11 +162,13 @@ _CHART = re.compile(
 
 
 def chart_sizes(specs: list[dict], roots: list[Path], node_modules: Path,
-                node: str | None = None,
-                timeout: float = 600) -> list[tuple[int, int, int] | None]:
+                node: str | None = None, timeout: float = 600,
+                charts_js: Path | None = None) -> list[tuple[int, ...] | None]:
     """The pixel size of the SVG Vega draws for each Vega-Lite spec, and how
     many parameters it binds to an HTML input (drawn below the SVG):
-    ``(width, height, inputs)``.
+    ``(width, height, inputs)``; for a grid of panels that ``charts_js``
+    (``xaibook-charts.js``, its ``phoneSpec``) redraws in one column on a
+    phone, also that layout's ``(phone_width, phone_height)``.
 
     Runs ``chartsize.mjs`` with the pinned Vega in ``node_modules``; relative
     data URLs are read from the first of ``roots`` holding the file. An entry
@@ -172,7 +180,8 @@ def chart_sizes(specs: list[dict], roots: list[Path], node_modules: Path,
         return []
     if not node or not _CHART_SIZER.is_file() or not Path(node_modules, "vega").is_dir():
         return [None] * len(specs)
-    payload = json.dumps({"roots": [str(r) for r in roots], "specs": specs})
+    payload = json.dumps({"roots": [str(r) for r in roots], "specs": specs,
+                          "charts_js": str(charts_js) if charts_js else None})
     try:
         proc = subprocess.run([node, str(_CHART_SIZER), str(node_modules)], input=payload,
                               capture_output=True, text=True, timeout=timeout)
@@ -181,14 +190,23 @@ def chart_sizes(specs: list[dict], roots: list[Path], node_modules: Path,
         sizes = None
     if not isinstance(sizes, list) or len(sizes) != len(specs):
         return [None] * len(specs)
-    return [(round(s[0]), round(s[1]), int(s[2]) if len(s) > 2 else 0)
-            if isinstance(s, list) and len(s) >= 2 and s[0] > 0 and s[1] > 0 else None
-            for s in sizes]
+    def row(s):
+        if not (isinstance(s, list) and len(s) >= 2 and s[0] > 0 and s[1] > 0):
+            return None
+        out = (round(s[0]), round(s[1]), int(s[2]) if len(s) > 2 else 0)
+        if len(s) >= 5 and s[3] > 0 and s[4] > 0:
+            out += (round(s[3]), round(s[4]))
+        return out
+
+    return [row(s) for s in sizes]
 
 
-def _spec_key(payload: str) -> str:
-    sizer = _CHART_SIZER.read_bytes() if _CHART_SIZER.is_file() else b""
-    digest = hashlib.sha256(sizer).hexdigest()[:8]
+def _spec_key(payload: str, charts_js: Path | None = None) -> str:
+    """Cache key of a chart's size: the spec, the sizer and the phone layout."""
+    tools = _CHART_SIZER.read_bytes() if _CHART_SIZER.is_file() else b""
+    if charts_js is not None and Path(charts_js).is_file():
+        tools += Path(charts_js).read_bytes()
+    digest = hashlib.sha256(tools).hexdigest()[:8]
     return digest + hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
@@ -214,6 +232,10 @@ def presize_charts(body: str, sizer) -> str:
         opened = m.group("open")[:-1] + f' data-width="{w}" data-height="{h}">'
         below = f"; --xb-inputs: {inputs}" if inputs else ""
         fluid = " xb-fluid" if _is_single_view(m.group("payload")) else ""
+        if len(size) >= 5 and w > PHONE_CHART_PX and size[3] < w:
+            # A grid of panels wider than a phone's card: one column there.
+            fluid = " xb-grid"
+            below += f"; --xb-pw: {size[3]}px; --xb-par: {size[3]} / {size[4]}"
         box = (f'<div class="xaibook-chart-space{fluid}" style="width: min({w}px, 100% - '
                f'{EMBED_ACTIONS_PX}px); aspect-ratio: {w} / {h}; --xb-h: {h}px{below}">')
         out.append(f'{opened}{box}{m.group("inner")}</div></div>{m.group("gap")}{m.group("spec")}')
@@ -256,8 +278,10 @@ def _sizer_for(app, pagename: str):
             cache = {}
         app._xaibook_chart_sizes = cache
 
+    charts_js = _charts_js(app)
+
     def sizer(payloads: list[str]) -> list:
-        keys = [_spec_key(p) for p in payloads]
+        keys = [_spec_key(p, charts_js) for p in payloads]
         todo = [i for i, k in enumerate(keys) if k not in cache]
         if todo:
             modules = _node_modules(app)
@@ -271,7 +295,8 @@ def _sizer_for(app, pagename: str):
             page_dir = Path(pagename).parent
             roots = [Path(app.srcdir, p, page_dir) for p in (app.config.html_extra_path or [])]
             roots += [Path(app.outdir, page_dir), Path(app.srcdir, page_dir)]
-            sizes = chart_sizes(specs, roots, modules) if modules else [None] * len(specs)
+            sizes = (chart_sizes(specs, roots, modules, charts_js=charts_js) if modules
+                     else [None] * len(specs))
             for i, size in zip(todo, sizes):
                 if size:
                     cache[keys[i]] = list(size)
@@ -284,6 +309,15 @@ def _sizer_for(app, pagename: str):
         return [tuple(cache[k]) if k in cache else None for k in keys]
 
     return sizer
+
+
+def _charts_js(app) -> Path | None:
+    """The site's ``_static/xaibook-charts.js`` (in an ``html_extra_path``)."""
+    for extra in app.config.html_extra_path or []:
+        path = Path(app.confdir, extra, "_static", "xaibook-charts.js")
+        if path.is_file():
+            return path
+    return None
 
 
 def _node_modules(app) -> Path | None:
