@@ -34,7 +34,8 @@ without alt text or caption, charts without a title or axis titles, a page
 that scrolls sideways at phone width (390 px), a chart whose drawing moves
 the text below it (its placeholder was not the chart's size; at 1280 and
 390 px), a chart scaled down below 75% of its size to fit the column (its
-text under 8 px; at 1280 and 390 px), and chapters (pages with code cells) that do not open with a key
+text under 8 px; at 1280 and 390 px), a page that downloads the theme's full
+icon fonts although the build cut them to the site's icons, and chapters (pages with code cells) that do not open with a key
 message or end with takeaways.
 
 The browser is the system's Chromium (``XAIBOOK_CHROMIUM``, else
@@ -675,9 +676,18 @@ def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_
     port = server.server_address[1]
     current: dict[str, PageResult | None] = {"r": None}
 
+    cut_icons = (site / "_static" / "xaibook-icons.css").is_file()
+
     def on_allowed(req):
         if current["r"] is not None:
             current["r"].requests += 1
+            # With the icon fonts cut to the site's icons (xaibook.book.iconfonts),
+            # a full font loads only for an icon the cut missed.
+            name = urlsplit(req.url).path.rsplit("/", 1)[-1]
+            if cut_icons and "/fontawesome/webfonts/" in req.url and name.startswith("fa-"):
+                current["r"].advice.append(
+                    f"the theme's full icon font {name} was downloaded: the page draws an "
+                    "icon that the cut fonts (xaibook.book.iconfonts) do not hold")
 
     def on_blocked(req):
         if current["r"] is not None:
