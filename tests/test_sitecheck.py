@@ -342,6 +342,62 @@ def test_grid_of_panels_goes_to_one_column_on_a_phone(tmp_path):
     assert bad.failures == [] and any("at 390px" in a and "of its size" in a for a in bad.advice), bad.advice
 
 
+def test_externalize_specs_moves_large_specs_out_of_the_page():
+    from xaibook.book import siteperf
+
+    small = altair_setup.chart_html({"title": "S", "mark": "bar"})
+    big = altair_setup.chart_html({"title": "B", "mark": "bar",
+                                   "data": {"values": [{"a": i} for i in range(3000)]}})
+    stored = {}
+
+    def write(key, payload):
+        stored[key] = payload
+        return f"../_static/charts/{key}.js"
+
+    body = f"<p>x</p>{small}{big}"
+    out = siteperf.externalize_specs(body, write)
+    assert small in out and len(stored) == 1
+    key, payload = next(iter(stored.items()))
+    assert json.loads(payload)["spec"]["title"] == "B"
+    assert f'data-src="../_static/charts/{key}.js" data-key="{key}"></script>' in out
+    assert len(out) < len(body) - 30_000
+    assert siteperf.externalize_specs(out, write) == out          # done once
+    script = siteperf.spec_script(key, payload)
+    assert script.startswith(f'(window.xaibookSpecs = window.xaibookSpecs || {{}})["{key}"] = {{')
+
+
+@pytest.mark.browser
+def test_external_spec_is_drawn(tmp_path):
+    """A chart whose spec the build moved to a script of its own is drawn."""
+    from xaibook.book import siteperf
+
+    _browser_or_skip()
+    libs = _vendored_libs_or_skip()
+    site = tmp_path / "site"
+    shutil.copytree(libs, site / "_static" / "libs")
+    shutil.copy(ROOT / "_extra" / "_static" / "xaibook-charts.js", site / "_static")
+    values = [{"a": f"x{i % 7}", "b": i % 5} for i in range(2000)]
+    chart = altair_setup.chart_html({
+        "title": "Large", "width": 300, "height": 150, "data": {"values": values}, "mark": "bar",
+        "encoding": {"x": {"field": "a", "type": "nominal", "title": "Letter"},
+                     "y": {"field": "b", "type": "quantitative", "aggregate": "sum",
+                           "title": "Sum"}}})
+
+    def write(key, payload):
+        (site / "_static" / "charts").mkdir(parents=True, exist_ok=True)
+        (site / "_static" / "charts" / f"{key}.js").write_text(siteperf.spec_script(key, payload))
+        return f"../_static/charts/{key}.js"
+
+    page = siteperf.externalize_specs(chart, write)
+    assert "data-src=" in page
+    _write(site / "book" / "big.html", f"<h1>Big</h1>{page}",
+           head='<script defer src="../_static/xaibook-charts.js"></script>')
+    _write(site / "index.html", '<a href="book/big.html">start</a>')
+    results = {r.page: r for r in sitecheck.check_site(site, timeout_s=20, log=lambda *_: None)}
+    big = results["book/big.html"]
+    assert big.failures == [] and big.charts == 1, big.failures
+
+
 def test_scale_problems_names_charts_too_small_to_read():
     items = [{"id": "a", "title": "PDP", "scale": 0.5}, {"id": "b", "title": "", "scale": 0.9}]
     got = sitecheck.scale_problems(items, 390)

@@ -228,10 +228,29 @@
     }
   }
 
+  // A spec the build moved out of the page (xaibook.book.siteperf: large
+  // data): a script that sets window.xaibookSpecs[key], loaded once.
+  function externalSpec(s) {
+    var key = s.getAttribute("data-key");
+    var specs = (window.xaibookSpecs = window.xaibookSpecs || {});
+    if (specs[key]) return Promise.resolve(specs[key]);
+    return loadScript(s.getAttribute("data-src")).then(function () {
+      if (!specs[key]) throw new Error("no spec in " + s.getAttribute("data-src"));
+      return specs[key];
+    });
+  }
+
   function draw(s) {
     var el = placeholder(s);
     if (!el || el.getAttribute("data-embedded")) return Promise.resolve();
     el.setAttribute("data-embedded", "pending");
+    if (s.getAttribute("data-src")) {
+      return externalSpec(s).then(function (payload) {
+        return drawPayload(s, el, payload);
+      }, function (e) {
+        fail(el, String(e && e.message ? e.message : e));
+      });
+    }
     var payload;
     try {
       payload = JSON.parse(s.textContent);
@@ -239,6 +258,10 @@
       fail(el, "invalid spec (" + e + ")");
       return Promise.resolve();
     }
+    return drawPayload(s, el, payload);
+  }
+
+  function drawPayload(s, el, payload) {
     // The drawn SVG's aria-label (charts written before descriptions were added).
     if (payload.spec && !payload.spec.description) {
       payload.spec.description = el.getAttribute("aria-label") || "Chart";

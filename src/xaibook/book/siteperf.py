@@ -23,6 +23,9 @@ Add ``xaibook.book.siteperf`` to the book's extensions, after
   card's width and the chart's height, and a grid of panels is drawn in one
   column, its placeholder sized for that layout by the same ``phoneSpec``). Sizes are cached by spec in the
   doctree folder; without Node, placeholders keep the CSS minimum height;
+* moves every chart spec over 16 kB (its data, mostly) out of the page into
+  ``_static/charts/<digest>.js``, loaded when the chart is drawn
+  (``xaibook_external_specs``, default True), so the page's HTML is its text;
 * loads the theme's and extensions' scripts deferred (they only wire up
   buttons and toggles once the page is parsed) instead of blocking the first
   paint; ``documentation_options.js`` stays in order, inline scripts read it;
@@ -62,7 +65,8 @@ from pathlib import Path
 
 __all__ = ["setup", "has_math", "fix_table_headers", "fix_toggle_labels", "fix_citation_roles",
            "presize_charts", "chart_sizes", "wrap_header_names", "lazy_images", "png_size",
-           "MATHJAX_LOADER", "INPUT_ROW_PX", "PHONE_CHART_PX", "KEEP_BLOCKING", "VEGA_LIBS", "EMBED_ACTIONS_PX",
+           "MATHJAX_LOADER", "INPUT_ROW_PX", "PHONE_CHART_PX", "KEEP_BLOCKING", "VEGA_LIBS",
+           "EMBED_ACTIONS_PX", "externalize_specs", "spec_script", "SPEC_INLINE_MAX",
            "SRE_XPATH"]
 
 #: Loaded on demand by xaibook-charts.js (paths relative to _static/).
@@ -244,6 +248,61 @@ def presize_charts(body: str, sizer) -> str:
         last = m.end()
     out.append(body[last:])
     return "".join(out)
+
+
+#: Chart specs larger than this (bytes of JSON, mostly their data) leave the
+#: page for a script of their own, loaded when the chart is drawn.
+SPEC_INLINE_MAX = 16_000
+SPEC_DIR = "charts"
+_SPEC_SCRIPT = re.compile(
+    r'<script type="application/json" class="xaibook-chart-spec"(?P<attrs>[^>]*)>'
+    r'(?P<payload>.*?)</script>', re.S)
+
+
+def externalize_specs(body: str, write, limit: int = SPEC_INLINE_MAX) -> str:
+    """Move every chart spec over ``limit`` bytes out of the page body.
+
+    ``write(key, payload) -> url`` stores one payload (``key``: its digest)
+    and returns the URL the page loads it from. The spec's
+    ``<script type="application/json">`` stays, empty, with ``data-src``
+    (that URL) and ``data-key``; ``xaibook-charts.js`` loads the script when
+    the chart comes near the viewport (a ``<script src>``, so it works from
+    ``file://`` too) and reads the spec from ``window.xaibookSpecs[key]``.
+    A page then carries its text, not its charts' data: the elections page
+    went from 461 kB to about 150 kB of HTML, which a phone must fetch and
+    parse before its first paint.
+    """
+    def move(m):
+        payload = m.group("payload")
+        if len(payload) <= limit or "data-src=" in m.group("attrs"):
+            return m.group(0)
+        key = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        url = write(key, payload)
+        return (f'<script type="application/json" class="xaibook-chart-spec"{m.group("attrs")}'
+                f' data-src="{_html.escape(url, quote=True)}" data-key="{key}"></script>')
+    return _SPEC_SCRIPT.sub(move, body)
+
+
+def spec_script(key: str, payload: str) -> str:
+    """The script holding one externalized spec (payload: the page's JSON)."""
+    return f'(window.xaibookSpecs = window.xaibookSpecs || {{}})["{key}"] = {payload};\n'
+
+
+def _spec_writer(app, context):
+    folder = Path(app.outdir) / "_static" / SPEC_DIR
+    pathto = context.get("pathto")
+
+    def write(key: str, payload: str) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{key}.js"
+        if not target.is_file():
+            tmp = target.with_suffix(f".{key[:6]}.tmp")
+            tmp.write_text(spec_script(key, payload), encoding="utf-8")
+            tmp.replace(target)
+        rel = f"_static/{SPEC_DIR}/{key}.js"
+        return pathto(rel, 1) if callable(pathto) else rel
+
+    return write
 
 
 _GRIDS = ("hconcat", "vconcat", "concat", "facet", "repeat")
@@ -442,6 +501,8 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
         body = wrap_header_names(body)
         if 'class="xaibook-chart"' in body and app.config.xaibook_presize_charts:
             body = presize_charts(body, _sizer_for(app, pagename))
+        if 'class="xaibook-chart-spec"' in body and app.config.xaibook_external_specs:
+            body = externalize_specs(body, _spec_writer(app, context))
         if "<img" in body:
             body = lazy_images(body, _image_sizer(app))
         context["body"] = body
@@ -510,6 +571,7 @@ def _on_build_finished(app, exception):
 def setup(app):
     app.add_config_value("xaibook_siteperf", True, "html")
     app.add_config_value("xaibook_subset_icons", True, "html")
+    app.add_config_value("xaibook_external_specs", True, "html")
     app.connect("builder-inited", _on_builder_inited)
     app.connect("build-finished", _on_build_finished)
     app.add_config_value("xaibook_presize_charts", True, "html")
