@@ -398,6 +398,20 @@ def test_external_spec_is_drawn(tmp_path):
     assert big.failures == [] and big.charts == 1, big.failures
 
 
+@pytest.mark.browser
+def test_two_visible_search_buttons_are_reported(tmp_path):
+    _browser_or_skip()
+    site = tmp_path / "site"
+    button = '<button class="btn search-button-field">Search</button>'
+    _write(site / "two.html", f"<h1>Two</h1>{button}{button}")
+    _write(site / "one.html", f"<h1>One</h1>{button}<div style='display:none'>{button}</div>")
+    _write(site / "index.html", '<a href="two.html">a</a> <a href="one.html">b</a>')
+    results = {r.page: r for r in sitecheck.check_site(site, timeout_s=20, axe=False,
+                                                       log=lambda *_: None)}
+    assert any("2 search buttons are visible" in a for a in results["two.html"].advice)
+    assert not any("search buttons" in a for a in results["one.html"].advice)
+
+
 def test_scale_problems_names_charts_too_small_to_read():
     items = [{"id": "a", "title": "PDP", "scale": 0.5}, {"id": "b", "title": "", "scale": 0.9}]
     got = sitecheck.scale_problems(items, 390)

@@ -35,7 +35,8 @@ that scrolls sideways at phone width (390 px), a chart whose drawing moves
 the text below it (its placeholder was not the chart's size; at 1280 and
 390 px), a chart scaled down below 75% of its size to fit the column (its
 text under 8 px; at 1280 and 390 px), a page that downloads the theme's full
-icon fonts although the build cut them to the site's icons, and chapters (pages with code cells) that do not open with a key
+icon fonts although the build cut them to the site's icons, more than one
+visible search button, and chapters (pages with code cells) that do not open with a key
 message or end with takeaways.
 
 The browser is the system's Chromium (``XAIBOOK_CHROMIUM``, else
@@ -631,15 +632,25 @@ def _run_axe(pg, axe_source: str, r: PageResult) -> None:
     r.failures.extend(axe_problems(violations))
 
 
+# Search buttons a reader sees (the theme can show one in a header bar and
+# one in the sidebar).
+_SEARCH_BUTTONS = """() => [...document.querySelectorAll('.search-button-field, .search-button__button')]
+  .filter(b => { const r = b.getBoundingClientRect(), s = getComputedStyle(b);
+                 return r.width > 0 && r.height > 0 && s.visibility !== 'hidden'; }).length"""
+
+
 def _check_fit(pg, width: int, r: PageResult) -> None:
     try:
         items = pg.evaluate(_FIT)
         scales = pg.evaluate(_SCALES)
+        searches = pg.evaluate(_SEARCH_BUTTONS)
     except Exception as exc:
         r.failures.append(f"could not measure the charts: {exc}".splitlines()[0])
         return
     r.failures.extend(fit_problems(items, width))
     r.advice.extend(scale_problems(scales, width))
+    if searches > 1:
+        r.advice.append(f"at {width}px: {searches} search buttons are visible (one is enough)")
 
 
 def check_site(site: Path, *, strict: bool = False, phone: bool = True, timeout_s: int = 60,
