@@ -171,6 +171,9 @@ def _lcp_element(audits: dict) -> str:
                     return (node.get("selector") or node.get("snippet") or "")[:80]
     except (KeyError, TypeError):
         pass
+    error = (audits.get("largest-contentful-paint-element") or {}).get("errorMessage")
+    if error:  # Lighthouse 12.2.3 cannot read Chromium 150's trace for this audit
+        return "n/a: " + error[:70]
     return ""
 
 

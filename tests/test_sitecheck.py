@@ -366,6 +366,13 @@ def test_externalize_specs_moves_large_specs_out_of_the_page():
     assert script.startswith(f'(window.xaibookSpecs = window.xaibookSpecs || {{}})["{key}"] = {{')
 
 
+def test_an_external_spec_from_another_host_is_reported(tmp_path):
+    page = _write(tmp_path / "p.html",
+                  '<script type="application/json" class="xaibook-chart-spec" '
+                  'data-src="https://cdn.example.org/spec.js" data-key="k"></script>')
+    assert sitecheck.static_problems(page) == ["<script> loads https://cdn.example.org/spec.js"]
+
+
 @pytest.mark.browser
 def test_external_spec_is_drawn(tmp_path):
     """A chart whose spec the build moved to a script of its own is drawn."""

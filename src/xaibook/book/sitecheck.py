@@ -150,6 +150,8 @@ class _PageParser(HTMLParser):
             self.ids.add(a["name"])
         if tag in self.RESOURCE_ATTRS and a.get(self.RESOURCE_ATTRS[tag]):
             self.resources.append((tag, a[self.RESOURCE_ATTRS[tag]]))
+        if tag == "script" and a.get("data-src"):   # a chart spec loaded when drawn
+            self.resources.append((tag, a["data-src"]))
         if tag in ("img", "source") and a.get("srcset"):
             for item in a["srcset"].split(","):
                 if item.strip():
