@@ -220,13 +220,29 @@ def _vendored_libs_or_skip() -> Path:
     return va.DEST
 
 
-@pytest.mark.browser
-def test_browser_pass_on_a_synthetic_site(tmp_path):
+def _node_modules_or_skip() -> Path:
+    """The pinned npm packages (Vega in Node), or skip."""
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    try:
+        return _vendor_assets().npm_install()
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
+        pytest.skip(f"pinned npm packages not available: {exc}")
+
+
+def _chart_site(tmp_path: Path) -> Path:
+    """A site folder with the vendored libraries and xaibook-charts.js, or skip."""
     _browser_or_skip()
     libs = _vendored_libs_or_skip()
     site = tmp_path / "site"
     shutil.copytree(libs, site / "_static" / "libs")
     shutil.copy(ROOT / "_extra" / "_static" / "xaibook-charts.js", site / "_static")
+    return site
+
+
+@pytest.mark.browser
+def test_browser_pass_on_a_synthetic_site(tmp_path):
+    site = _chart_site(tmp_path)
     scripts = "".join(f'<script defer src="../_static/{s}"></script>' for s in VEGA_SCRIPTS)
     mathjax = '<script defer src="../_static/libs/mathjax/tex-mml-chtml.js"></script>'
     chart = altair_setup.chart_html({
@@ -276,11 +292,7 @@ def test_browser_pass_on_a_synthetic_site(tmp_path):
 @pytest.mark.browser
 def test_wide_chart_scales_down_to_the_column(tmp_path):
     """A chart wider than a phone is drawn scaled to its card: no sideways scroll."""
-    _browser_or_skip()
-    libs = _vendored_libs_or_skip()
-    site = tmp_path / "site"
-    shutil.copytree(libs, site / "_static" / "libs")
-    shutil.copy(ROOT / "_extra" / "_static" / "xaibook-charts.js", site / "_static")
+    site = _chart_site(tmp_path)
     shutil.copy(ROOT / "_static" / "xaibook.css", site / "_static")
     chart = altair_setup.chart_html({
         "title": "Wide", "width": 900, "height": 200,
@@ -305,18 +317,9 @@ def test_grid_of_panels_goes_to_one_column_on_a_phone(tmp_path):
     down is reported as too small to read."""
     from xaibook.book import siteperf
 
-    _browser_or_skip()
-    libs = _vendored_libs_or_skip()
-    if shutil.which("node") is None:
-        pytest.skip("node not installed")
-    try:
-        modules = _vendor_assets().npm_install()
-    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
-        pytest.skip(f"pinned npm packages not available: {exc}")
-    site = tmp_path / "site"
-    shutil.copytree(libs, site / "_static" / "libs")
+    site = _chart_site(tmp_path)
+    modules = _node_modules_or_skip()
     js = ROOT / "_extra" / "_static" / "xaibook-charts.js"
-    shutil.copy(js, site / "_static")
     shutil.copy(ROOT / "_static" / "xaibook.css", site / "_static")
     panel = {"width": 240, "height": 150, "mark": "bar",
              "data": {"values": [{"a": "x", "b": 1}, {"a": "y", "b": 2}]},
@@ -378,11 +381,7 @@ def test_external_spec_is_drawn(tmp_path):
     """A chart whose spec the build moved to a script of its own is drawn."""
     from xaibook.book import siteperf
 
-    _browser_or_skip()
-    libs = _vendored_libs_or_skip()
-    site = tmp_path / "site"
-    shutil.copytree(libs, site / "_static" / "libs")
-    shutil.copy(ROOT / "_extra" / "_static" / "xaibook-charts.js", site / "_static")
+    site = _chart_site(tmp_path)
     values = [{"a": f"x{i % 7}", "b": i % 5} for i in range(2000)]
     chart = altair_setup.chart_html({
         "title": "Large", "width": 300, "height": 150, "data": {"values": values}, "mark": "bar",
@@ -607,12 +606,7 @@ def test_chart_sizes_runs_the_pinned_vega(tmp_path):
     """The build-time size of a chart is the size of the SVG Vega draws."""
     from xaibook.book import siteperf
 
-    if shutil.which("node") is None:
-        pytest.skip("node not installed")
-    try:
-        modules = _vendor_assets().npm_install()
-    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
-        pytest.skip(f"pinned npm packages not available: {exc}")
+    modules = _node_modules_or_skip()
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "v.json").write_text(json.dumps([{"a": "x", "b": 1}, {"a": "y", "b": 2}]))
     bars = {"mark": "bar", "width": 300, "height": 120, "padding": 0,
@@ -702,12 +696,7 @@ def test_presize_marks_wide_grids_for_their_phone_layout():
 def test_chart_sizes_gives_the_phone_layout_of_a_grid(tmp_path):
     from xaibook.book import siteperf
 
-    if shutil.which("node") is None:
-        pytest.skip("node not installed")
-    try:
-        modules = _vendor_assets().npm_install()
-    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
-        pytest.skip(f"pinned npm packages not available: {exc}")
+    modules = _node_modules_or_skip()
     bars = {"mark": "bar", "width": 300, "height": 120, "padding": 0,
             "data": {"values": [{"a": "x", "b": 1}]},
             "config": {"axis": {"disable": True}, "view": {"stroke": None}},
@@ -728,12 +717,7 @@ def test_chart_sizes_cut_long_labels_at_their_limit(tmp_path):
     size must too (it measured the whole label: placeholders 40 px too wide)."""
     from xaibook.book import siteperf
 
-    if shutil.which("node") is None:
-        pytest.skip("node not installed")
-    try:
-        modules = _vendor_assets().npm_install()
-    except (SystemExit, Exception) as exc:  # noqa: BLE001 - no npm / no network
-        pytest.skip(f"pinned npm packages not available: {exc}")
+    modules = _node_modules_or_skip()
 
     def bars(limit):
         return {"mark": "bar", "width": 100, "padding": 0,
