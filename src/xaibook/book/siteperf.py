@@ -45,7 +45,7 @@ The theme's Font Awesome script (1.4 MB, it redraws every icon as SVG) is
 left out by the template override ``_templates/static/webpack-macros.html``:
 the theme's style sheet already draws the same icons with Font Awesome's web
 fonts, and after the build :mod:`xaibook.book.iconfonts` cuts those fonts to
-the icons the site uses (275 kB -> 8 kB; ``xaibook_subset_icons``, default
+the icons the site uses (300 kB -> 7 kB; ``xaibook_subset_icons``, default
 True).
 
 Config values: ``xaibook_siteperf`` (default True) switches it all off;
