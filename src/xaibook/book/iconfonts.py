@@ -3,7 +3,7 @@
 pydata-sphinx-theme draws its icons (the header's buttons, admonition
 symbols) with Font Awesome's web fonts: three files of 275 kB together
 (``fa-solid-900.woff2``, ``fa-brands-400.woff2``, ``fa-regular-400.woff2``)
-for a dozen glyphs. A phone on a slow network fetches them before the first
+for a few dozen glyphs. A phone on a slow network fetches them before the first
 paint (the header's icons are on screen), and Lighthouse counts them in the
 first and largest contentful paint: on a slow-4G simulation that alone is
 about 1.6 s.
